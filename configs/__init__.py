@@ -1,0 +1,1 @@
+"""YAML presets: models/*.yaml (networks) and pipelines/*.yaml (run presets)."""

@@ -1,0 +1,1 @@
+"""Run an exported network fast behind one interface (ONNX Runtime, TensorRT, PyTorch)."""

@@ -1,0 +1,1 @@
+"""Stream video through an engine: sources, rings, stages, sinks, metrics, runner, CLI."""

@@ -1,0 +1,52 @@
+"""``yolact-stream``: the command line. Parses, dispatches, and turns errors into
+one line on stderr plus a distinct exit code (table in ``pipeline.errors``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from pipeline import cli_export
+from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
+
+COMMANDS = {"export": cli_export}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yolact-stream",
+        description="Real-time YOLACT instance segmentation on video.",
+        epilog="exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items())),
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args) or 0
+    except YolactStreamError as error:
+        print(f"yolact-stream {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"yolact-stream {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # an unexpected failure is a bug: say so in one line
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"yolact-stream {args.command}: internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Errors the command line turns into one line and an exit code.
+
+The hierarchy itself lives in ``yolact.errors`` (the bottom layer); this module
+re-exports it for pipeline code and lists the exit codes in one place.
+"""
+
+from __future__ import annotations
+
+from yolact.errors import (
+    ArchitectureMismatchError,
+    CheckpointCorruptError,
+    ConfigError,
+    InputNotFoundError,
+    MissingDependencyError,
+    OutputError,
+    StateDictMismatchError,
+    VerificationError,
+    YolactStreamError,
+)
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2  # argparse's own code for a bad command line
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_INTERNAL: "internal error (a bug: rerun with --debug and report the traceback)",
+    EXIT_USAGE: "bad command line",
+    ConfigError.exit_code: "bad config: unknown preset, bad YAML, bad value",
+    InputNotFoundError.exit_code: "input not found: missing file, or a folder where a file is needed",
+    CheckpointCorruptError.exit_code: "model file unreadable: not a checkpoint, truncated, corrupt",
+    ArchitectureMismatchError.exit_code: "model of another architecture than the config",
+    StateDictMismatchError.exit_code: "model keys or shapes do not match the config",
+    OutputError.exit_code: "output cannot be written (missing folder, exists without --overwrite)",
+    VerificationError.exit_code: "self-check after conversion failed",
+    MissingDependencyError.exit_code: "an optional package is missing",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); outputs were closed",
+}
+
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ArchitectureMismatchError",
+    "CheckpointCorruptError",
+    "ConfigError",
+    "InputNotFoundError",
+    "MissingDependencyError",
+    "OutputError",
+    "StateDictMismatchError",
+    "VerificationError",
+    "YolactStreamError",
+]

@@ -1,0 +1,100 @@
+"""YolactModel: backbone → FPN → shared prediction head + prototype branch.
+
+The module tree (and so the state_dict) matches the original implementation key for
+key, so official checkpoints load with ``strict=True``. In eval mode ``forward``
+returns the network contract; in training mode what the loss needs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from yolact.backbone import ResNetBackbone
+from yolact.config import YolactConfig
+from yolact.fpn import FPN
+from yolact.head import PredictionHead
+from yolact.protonet import ProtoNet
+
+OUTPUT_NAMES = ("loc", "conf", "mask", "proto")
+
+
+class NetworkOutputs(NamedTuple):
+    """The network contract (eval mode).
+
+    loc [B, P, 4] offsets to priors; conf [B, P, C+1] softmax, column 0 background;
+    mask [B, P, K] coefficients (tanh); proto [B, Hp, Wp, K] prototypes (ReLU, channels last).
+    """
+
+    loc: torch.Tensor
+    conf: torch.Tensor
+    mask: torch.Tensor
+    proto: torch.Tensor
+
+
+class TrainingOutputs(NamedTuple):
+    """What the loss needs: as NetworkOutputs but ``conf`` holds logits, plus
+    ``segm`` [B, C, h3, w3] semantic segmentation logits from P3 (no background)."""
+
+    loc: torch.Tensor
+    conf: torch.Tensor
+    mask: torch.Tensor
+    proto: torch.Tensor
+    segm: torch.Tensor
+
+
+class YolactModel(nn.Module):
+    """Args:
+        config: the network description (a preset or a YAML file).
+        backbone: a module returning [C2, C3, C4, C5] with ``channels``; None builds the
+            config's ResNet.
+
+    Example:
+        >>> model = YolactModel(load_model_config("yolact_resnet50")).eval()
+        >>> outputs = model(torch.zeros(1, 3, 550, 550))   # NetworkOutputs
+    """
+
+    def __init__(self, config: YolactConfig, *, backbone: nn.Module | None = None):
+        super().__init__()
+        self.config = config
+        self.backbone = backbone or ResNetBackbone(
+            layers=config.backbone.layers, block=config.backbone.block, stem_channels=config.backbone.stem_channels
+        )
+        fpn_channels = config.fpn.channels
+        self.proto_net = ProtoNet(
+            in_channels=fpn_channels,
+            channels=config.protonet.channels,
+            num_prototypes=config.protonet.num_prototypes,
+        )
+        self.fpn = FPN(
+            in_channels=self.backbone.channels[1:],
+            channels=fpn_channels,
+            num_downsample=config.fpn.num_downsample,
+        )
+        self.prediction_layers = nn.ModuleList(
+            [
+                PredictionHead(
+                    in_channels=fpn_channels,
+                    num_anchors=config.priors.num_anchors,
+                    num_classes=config.num_classes,
+                    num_prototypes=config.protonet.num_prototypes,
+                )
+            ]
+        )
+        self.semantic_seg_conv = nn.Conv2d(fpn_channels, config.num_classes - 1, kernel_size=1)
+
+    def forward(self, images: torch.Tensor) -> NetworkOutputs | TrainingOutputs:
+        """images: float [B, 3, S, S], RGB, normalised (see DESIGN.md)."""
+        levels = self.fpn(self.backbone(images)[1:])
+        head = self.prediction_layers[0]
+        per_level = [head(level) for level in levels]
+        loc = torch.cat([outputs[0] for outputs in per_level], dim=1)
+        conf = torch.cat([outputs[1] for outputs in per_level], dim=1)
+        mask = torch.cat([outputs[2] for outputs in per_level], dim=1)
+        proto = self.proto_net(levels[0]).permute(0, 2, 3, 1).contiguous()
+        if self.training:
+            return TrainingOutputs(loc, conf, mask, proto, self.semantic_seg_conv(levels[0]))
+        return NetworkOutputs(loc, F.softmax(conf, dim=-1), mask, proto)
