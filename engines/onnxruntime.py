@@ -1,0 +1,186 @@
+"""ONNX Runtime backend: the embedded CPU default, and the CUDA provider when
+onnxruntime-gpu is installed.
+
+On the CPU, intra-op threads = the cores this process may use (sched_getaffinity),
+one inter-op thread, sequential execution: the pipeline already runs its stages in
+parallel. On CUDA, inputs and outputs are bound to CuPy device arrays (I/O binding),
+so nothing round-trips through the host; output arrays are then preallocated per batch
+size and reused by the next call with the same batch size.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engines.base import Engine, InputSpec, RawOutputs
+from engines.errors import BackendUnavailableError, ModelFormatError
+from engines.model_layout import ModelLayout, detect_layout
+from yolact.errors import InputNotFoundError
+
+DEFAULT_MAX_BATCH = 64  # a dynamic-batch ONNX has no limit of its own
+_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def machine_threads() -> int:
+    """Cores this process may run on (respects taskset/cgroups CPU affinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class OnnxRuntimeEngine(Engine):
+    name = "onnxruntime"
+    file_suffixes = (".onnx",)
+
+    def __init__(self, model_path: str | Path, *, device: str = "cpu", threads: int | None = None, max_batch: int = DEFAULT_MAX_BATCH):
+        super().__init__(model_path, device=device)
+        self.threads = threads or machine_threads()
+        self._max_batch_wanted = max_batch
+        self._session = None
+        self._layout: ModelLayout | None = None
+        self._priors = None
+        self._device_outputs: dict[int, dict[str, Any]] = {}
+
+    @property
+    def reuses_outputs(self) -> bool:  # type: ignore[override]
+        return self.device == "cuda"
+
+    @classmethod
+    def availability(cls, device: str) -> str | None:
+        try:
+            import onnxruntime
+        except ImportError:
+            return "onnxruntime is not installed (pip install onnxruntime)"
+        if device == "cpu":
+            return None
+        if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            return "no CUDA provider (pip install onnxruntime-gpu instead of onnxruntime)"
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                return "no CUDA device"
+        except Exception as error:  # cupy missing, or no driver
+            return f"CuPy cannot reach a GPU ({type(error).__name__})"
+        return None
+
+    def describe(self) -> str:
+        if self.device == "cpu":
+            return f"onnxruntime (CPU, {self.threads} threads)"
+        return "onnxruntime (CUDA, I/O binding)"
+
+    def _open(self) -> None:
+        reason = self.availability(self.device)
+        if reason:
+            raise BackendUnavailableError(f"onnxruntime on {self.device}: {reason}")
+        import onnxruntime
+
+        path = self.model_path
+        if not path.is_file():
+            raise InputNotFoundError(f"model not found: {path}" if not path.exists() else f"model is not a file: {path}")
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if self.device == "cuda":
+            providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]
+        try:
+            session = onnxruntime.InferenceSession(str(path), options, providers=providers)
+        except Exception as error:  # ORT raises its own Fail/InvalidGraph/... types
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ModelFormatError(f"{path} is not a loadable ONNX model: {first_line[:300]}") from None
+        inputs = session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelFormatError(f"{path}: expected one image input, found {[i.name for i in inputs]}")
+        (image_input,) = inputs
+        shape = image_input.shape
+        if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
+            raise ModelFormatError(f"{path}: input {image_input.name} must be [B, 3, S, S] with a fixed S, found {shape}")
+        if image_input.type not in _DTYPES:
+            raise ModelFormatError(f"{path}: input {image_input.name} has type {image_input.type}, expected float or float16")
+        outputs = session.get_outputs()
+        output_shapes = {o.name: o.shape for o in outputs}
+        num_priors = _static_dim(output_shapes.get("conf") or output_shapes.get("loc"), 1)
+        layout = detect_layout(
+            [o.name for o in outputs], session.get_modelmeta().custom_metadata_map, num_priors=num_priors, source=str(path)
+        )
+        config = layout.metadata.config
+        if shape[2] != config.image_size:
+            raise ModelFormatError(f"{path}: input size {shape[2]} disagrees with its metadata ({config.image_size})")
+        fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+        self.input_spec = InputSpec(
+            name=image_input.name,
+            channels=3,
+            size=shape[2],
+            dtype=np.dtype(_DTYPES[image_input.type]),
+            min_batch=fixed_batch or 1,
+            max_batch=fixed_batch or self._max_batch_wanted,
+        )
+        self.metadata = layout.metadata
+        self._layout = layout
+        self._session = session
+        if layout.kind == "openvino":
+            self._priors = layout.metadata.priors()
+
+    def _close(self) -> None:
+        self._session = None
+        self._device_outputs.clear()
+        self._priors = None
+
+    def _infer(self, images: Any) -> RawOutputs:
+        if self.device == "cuda":
+            return self._infer_cuda(images)
+        names = self._layout.output_names
+        values = self._session.run(list(names), {self.input_spec.name: np.ascontiguousarray(images)})
+        return self._layout.to_contract(dict(zip(names, values)), self._priors)
+
+    def _infer_cuda(self, images: Any) -> RawOutputs:
+        import cupy
+
+        images = cupy.ascontiguousarray(cupy.asarray(images))
+        batch = int(images.shape[0])
+        outputs = self._device_outputs.get(batch)
+        if outputs is None:
+            outputs = self._device_outputs[batch] = self._allocate_outputs(batch)
+        binding = self._session.io_binding()
+        binding.bind_input(
+            self.input_spec.name, "cuda", 0, self.input_spec.dtype, list(images.shape), images.data.ptr
+        )
+        for name, array in outputs.items():
+            binding.bind_output(name, "cuda", 0, array.dtype, list(array.shape), array.data.ptr)
+        cupy.cuda.get_current_stream().synchronize()  # the input was written on CuPy's stream
+        binding.synchronize_inputs()
+        self._session.run_with_iobinding(binding)
+        binding.synchronize_outputs()
+        priors = self._priors if self._priors is None else cupy.asarray(self._priors)
+        return self._layout.to_contract(outputs, priors)
+
+    def _allocate_outputs(self, batch: int) -> dict[str, Any]:
+        import cupy
+
+        config = self.metadata.config
+        num_priors, k = config.num_priors, config.protonet.num_prototypes
+        shapes = {
+            "loc": (batch, num_priors, 4),
+            "boxes": (batch, num_priors, 4),
+            "conf": (batch, num_priors, config.num_classes),
+            "mask": (batch, num_priors, k),
+            "proto": (batch, config.proto_size, config.proto_size, k),
+        }
+        types = {o.name: _DTYPES.get(o.type, np.float32) for o in self._session.get_outputs()}
+        return {name: cupy.empty(shapes[name], dtype=types[name]) for name in self._layout.output_names if name in shapes}
+
+
+def _static_dim(shape, axis: int) -> int | None:
+    if shape is None or len(shape) <= axis:
+        return None
+    value = shape[axis]
+    return value if isinstance(value, int) else None

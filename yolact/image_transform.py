@@ -1,0 +1,34 @@
+"""The original YOLACT eval transform on the CPU: the reference the fast paths match.
+
+BGR uint8 frame → resize to S x S (bilinear) → RGB → (x - mean) / std → CHW float.
+The original resizes with torch's bilinear (align_corners=False, no antialias);
+here OpenCV's INTER_LINEAR, which samples the same way (pixel-centre aligned) but
+rounds its fixed-point weights: the two differ by < 1 grey level (measured in tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
+STD_RGB = np.array([58.40, 57.12, 57.38], dtype=np.float32)
+
+
+def frames_to_network_input(frames_bgr: Sequence[np.ndarray], size: int, dtype=np.float32) -> np.ndarray:
+    """Args:
+        frames_bgr: uint8 [H, W, 3] BGR frames, any sizes.
+        size: network input side S.
+    Returns:
+        [B, 3, S, S] normalised RGB of ``dtype``.
+    """
+    batch = np.empty((len(frames_bgr), 3, size, size), dtype=np.float32)
+    for index, frame in enumerate(frames_bgr):
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"frame {index}: expected uint8 [H, W, 3] BGR, got {frame.dtype} {list(frame.shape)}")
+        resized = cv2.resize(frame, (size, size), interpolation=cv2.INTER_LINEAR)
+        rgb = resized[:, :, ::-1].astype(np.float32)
+        batch[index] = ((rgb - MEAN_RGB) / STD_RGB).transpose(2, 0, 1)
+    return batch.astype(dtype, copy=False)
