@@ -95,8 +95,7 @@ class OnnxRuntimeEngine(Engine):
         try:
             session = onnxruntime.InferenceSession(str(path), options, providers=providers)
         except Exception as error:  # ORT raises its own Fail/InvalidGraph/... types
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ModelFormatError(f"{path} is not a loadable ONNX model: {first_line[:300]}") from None
+            raise ModelFormatError(f"{path} is not a loadable ONNX model: {_ort_reason(error)}") from None
         inputs = session.get_inputs()
         if len(inputs) != 1:
             raise ModelFormatError(f"{path}: expected one image input, found {[i.name for i in inputs]}")
@@ -177,6 +176,16 @@ class OnnxRuntimeEngine(Engine):
         }
         types = {o.name: _DTYPES.get(o.type, np.float32) for o in self._session.get_outputs()}
         return {name: cupy.empty(shapes[name], dtype=types[name]) for name in self._layout.output_names if name in shapes}
+
+
+def _ort_reason(error: Exception) -> str:
+    """The useful tail of an ONNX Runtime load error (it leads with C++ source locations)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "failed:" in text:
+        text = text.rsplit("failed:", 1)[1]
+    if ") " in text:
+        text = text.rsplit(") ", 1)[1]
+    return text.strip()[:300]
 
 
 def _static_dim(shape, axis: int) -> int | None:

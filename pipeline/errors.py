@@ -23,6 +23,8 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2  # argparse's own code for a bad command line
 EXIT_INTERRUPTED = 130
 
+from engines.errors import CalibrationDataError, EngineBuildError, EngineInputError  # noqa: E402
+
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
     EXIT_INTERNAL: "internal error (a bug: rerun with --debug and report the traceback)",
@@ -34,11 +36,17 @@ EXIT_CODES: dict[int, str] = {
     StateDictMismatchError.exit_code: "model keys or shapes do not match the config",
     OutputError.exit_code: "output cannot be written (missing folder, exists without --overwrite)",
     VerificationError.exit_code: "self-check after conversion failed",
-    MissingDependencyError.exit_code: "an optional package is missing",
+    MissingDependencyError.exit_code: "an optional package or the GPU it needs is missing",
+    CalibrationDataError.exit_code: "INT8 calibration data empty or unreadable",
+    EngineInputError.exit_code: "engine input of the wrong shape, dtype or batch size",
+    EngineBuildError.exit_code: "TensorRT could not parse or build the model",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); outputs were closed",
 }
 
 __all__ = [
+    "CalibrationDataError",
+    "EngineBuildError",
+    "EngineInputError",
     "EXIT_CODES",
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",

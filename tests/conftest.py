@@ -48,3 +48,13 @@ def tiny_onnx(tiny_model, tmp_path_factory):
     from yolact.export import export_onnx
 
     return export_onnx(tiny_model, tmp_path_factory.mktemp("onnx") / "tiny.onnx")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_model, tmp_path_factory):
+    """yolact_tiny weights in the original .pth format."""
+    from yolact.checkpoint import save_checkpoint
+
+    path = tmp_path_factory.mktemp("weights") / "yolact_tiny_3_1000.pth"
+    save_checkpoint(tiny_model, path)
+    return path

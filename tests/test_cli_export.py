@@ -17,15 +17,7 @@ from pipeline.errors import (
     OutputError,
     StateDictMismatchError,
 )
-from yolact.checkpoint import save_checkpoint
 from yolact.model_metadata import METADATA_KEY
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tiny_model, tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "yolact_tiny_3_1000.pth"
-    save_checkpoint(tiny_model, path)
-    return path
 
 
 def run_export(capsys, *args):

@@ -1,0 +1,118 @@
+"""``yolact-stream build``: ONNX → TensorRT engine (+ sidecar), then a checked comparison
+with ONNX Runtime on sample frames."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ConfigError, OutputError, VerificationError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="build a TensorRT engine from an exported ONNX file (NVIDIA GPU + TensorRT)",
+        description="Build a TensorRT engine with a dynamic-batch profile, timing cache and JSON sidecar, "
+        "then compare it with ONNX Runtime on sample frames.",
+    )
+    parser.add_argument("--onnx", required=True, type=Path, help="ONNX file from yolact-stream export")
+    parser.add_argument("--out", required=True, type=Path, help="engine file to write (sidecar: OUT.json)")
+    parser.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp16")
+    parser.add_argument("--batch", type=parse_profile, default=(1, 4, 8), metavar="MIN,OPT,MAX", help="batch profile (default 1,4,8)")
+    calibration = parser.add_mutually_exclusive_group()
+    calibration.add_argument("--calib-dir", type=Path, help="INT8: folder of representative images")
+    calibration.add_argument("--calib-video", type=Path, help="INT8: video to sample representative frames from")
+    parser.add_argument("--calib-frames", type=int, default=256, help="INT8: frames to use (default 256)")
+    parser.add_argument("--workspace", type=float, default=4.0, metavar="GIB", help="builder workspace limit (default 4 GiB)")
+    parser.add_argument("--timing-cache", type=Path, help="timing cache file (default: beside the engine cache)")
+    parser.add_argument("--fp32-layers", default="Softmax", help="op types or layer names kept in fp32 (comma list; default Softmax)")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--skip-check", action="store_true", help="do not compare with ONNX Runtime after building")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engines.build import BuildOptions, build_engine, import_tensorrt
+    from engines.calibration import load_calibration_folder, load_calibration_video
+    from engines.sidecar import engine_cache_dir
+    from yolact.errors import InputNotFoundError
+
+    if not args.onnx.is_file():
+        raise InputNotFoundError(f"ONNX file not found: {args.onnx}")
+    if args.out.exists() and not args.overwrite:
+        raise OutputError(f"output {args.out} exists; pass --overwrite to replace it")
+    if args.precision == "int8" and not (args.calib_dir or args.calib_video):
+        raise ConfigError("--precision int8 needs --calib-dir DIR or --calib-video V (representative frames)")
+    import_tensorrt()  # fail early, with the install hint, before reading calibration data
+    size = _input_size(args.onnx)
+    calibration = None
+    if args.calib_dir:
+        calibration = load_calibration_folder(args.calib_dir, size=size, limit=args.calib_frames)
+    elif args.calib_video:
+        calibration = load_calibration_video(args.calib_video, size=size, limit=args.calib_frames)
+    timing_cache = args.timing_cache or engine_cache_dir() / "timing.cache"
+    timing_cache.parent.mkdir(parents=True, exist_ok=True)
+    options = BuildOptions(
+        precision=args.precision,
+        profile=args.batch,
+        workspace_gib=args.workspace,
+        timing_cache=timing_cache,
+        calibration=calibration,
+        fp32_layers=tuple(item.strip() for item in args.fp32_layers.split(",") if item.strip()),
+        calibration_cache=args.out.with_suffix(".calib") if calibration else None,
+    )
+    sidecar = build_engine(args.onnx, args.out, options)
+    print(f"wrote {args.out} and {args.out}.json (TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name})")
+    if args.skip_check:
+        return 0
+    return check_against_onnxruntime(args.onnx, args.out, precision=args.precision, images=calibration.images[:2] if calibration else None)
+
+
+def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: str, images=None) -> int:
+    from engines.conversion_check import compare_engines
+    from engines.onnxruntime import OnnxRuntimeEngine
+    from engines.tensorrt import TensorRTEngine
+
+    with OnnxRuntimeEngine(onnx_path) as reference, TensorRTEngine(engine_path) as candidate:
+        batch = max(candidate.input_spec.min_batch, min(2, candidate.max_batch))
+        if images is None:
+            size = candidate.input_spec.size
+            images = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
+        drifts = compare_engines(reference, candidate, np.ascontiguousarray(images[:batch]), precision=precision)
+    print("TensorRT vs ONNX Runtime, max |diff| (tolerance):")
+    for drift in drifts:
+        print(f"  {drift.name:>6}  {drift.max_abs_diff:.2e}  ({drift.tolerance:.1e})  {'ok' if drift.ok else 'DRIFT'}")
+    if all(drift.ok for drift in drifts):
+        return 0
+    hint = ""
+    if precision != "fp32":
+        hint = "; keep sensitive layers in fp32 with --fp32-layers Softmax,Conv (or build --precision fp32)"
+    raise VerificationError(f"{engine_path} drifts from ONNX Runtime beyond tolerance on {', '.join(d.name for d in drifts if not d.ok)}{hint}")
+
+
+def _input_size(onnx_path: Path) -> int:
+    import onnx
+
+    from engines.errors import ModelFormatError
+
+    try:
+        graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    except Exception as error:  # protobuf DecodeError and friends
+        raise ModelFormatError(f"{onnx_path} is not an ONNX file ({type(error).__name__})") from None
+    initializers = {init.name for init in graph.initializer}
+    (image_input,) = [value for value in graph.input if value.name not in initializers]
+    return image_input.type.tensor_type.shape.dim[2].dim_value
+
+
+def parse_profile(text: str) -> tuple[int, int, int]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,OPT,MAX integers, got {text!r}") from None
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3 or not 1 <= values[0] <= values[1] <= values[2]:
+        raise argparse.ArgumentTypeError(f"expected 1 <= MIN <= OPT <= MAX, got {text!r}")
+    return values
