@@ -37,7 +37,7 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "output cannot be written (missing folder, exists without --overwrite)",
     VerificationError.exit_code: "self-check after conversion failed",
     MissingDependencyError.exit_code: "an optional package or the GPU it needs is missing",
-    CalibrationDataError.exit_code: "INT8 calibration data empty or unreadable",
+    CalibrationDataError.exit_code: "input unusable: e.g. INT8 calibration data empty or unreadable",
     EngineInputError.exit_code: "engine input of the wrong shape, dtype or batch size",
     EngineBuildError.exit_code: "TensorRT could not parse or build the model",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); outputs were closed",
