@@ -1,0 +1,114 @@
+"""From network outputs to final detections, with the original YOLACT's semantics.
+
+decode boxes with the priors → keep priors whose best foreground score > conf_thresh
+(all their class scores stay) → NMS (Fast per class by default; cross-class Fast or
+standard greedy as options) → masks = sigmoid(proto @ coeffsᵀ) at prototype resolution,
+cropped to the box with 1 px padding → boxes to frame pixels (clamped, truncated).
+Written once for NumPy and CuPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from yolact.array_module import get_array_module
+from yolact.box_coder import DEFAULT_VARIANCES, decode_boxes
+from yolact.config import DetectionConfig
+from yolact.detections import Detections
+from yolact.nms import cross_class_fast_nms, fast_nms, standard_nms
+
+MASK_CROP_PADDING = 1
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionParams:
+    """Thresholds of one run: a model's DetectionConfig, possibly overridden."""
+
+    conf_thresh: float = 0.05
+    top_k: int = 200
+    nms_thresh: float = 0.5
+    max_detections: int = 100
+    nms: str = "fast"
+    variances: tuple[float, float] = DEFAULT_VARIANCES
+
+    @classmethod
+    def from_config(cls, config: DetectionConfig, variances: Sequence[float] = DEFAULT_VARIANCES, **overrides) -> DetectionParams:
+        values = dict(conf_thresh=config.conf_thresh, top_k=config.top_k, nms_thresh=config.nms_thresh,
+                      max_detections=config.max_detections, nms=config.nms, variances=tuple(variances))
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+
+def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int], params: DetectionParams,
+           image_size: int, class_names: tuple[str, ...] = ()) -> Detections:
+    """One image's network outputs → Detections in frame pixels.
+
+    Args:
+        loc [P, 4], conf [P, C+1] (softmax), mask_coeffs [P, K], proto [Hp, Wp, K]: one
+            image of the network contract. priors [P, 4].
+        frame_size: (H, W) of the frame the detections are for.
+        image_size: the network's input side (for standard NMS's pixel convention).
+    """
+    xp = get_array_module(loc, conf, proto)
+    proto_h, proto_w, _ = proto.shape
+    foreground = conf[:, 1:]
+    candidates = xp.nonzero(foreground.max(axis=1) > params.conf_thresh)[0]
+    if len(candidates) == 0:
+        return Detections.empty(frame_size, proto_h, xp, class_names)
+    boxes = decode_boxes(loc[candidates], priors[candidates], params.variances)
+    scores = foreground[candidates].T  # [C, n]
+    if params.nms == "fast":
+        keep, class_ids, kept_scores = fast_nms(boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k, max_detections=params.max_detections)
+    elif params.nms == "cross_class":
+        keep, class_ids, kept_scores = cross_class_fast_nms(boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k)
+    elif params.nms == "standard":
+        keep, class_ids, kept_scores = standard_nms(boxes, scores, iou_threshold=params.nms_thresh, conf_thresh=params.conf_thresh,
+                                                    max_detections=params.max_detections, image_size=image_size)
+    else:
+        raise ValueError(f"unknown nms {params.nms!r}")
+    boxes = boxes[keep]
+    coefficients = mask_coeffs[candidates][keep]  # [N, K]
+    masks = _sigmoid(xp, xp.einsum("hwk,nk->nhw", proto.astype(xp.float32), coefficients.astype(xp.float32)))
+    masks = crop_masks(masks, boxes)
+    return Detections(boxes_to_pixels(boxes, frame_size), kept_scores.astype(xp.float32), class_ids.astype(xp.int64),
+                      masks.astype(xp.float32), frame_size, class_names)
+
+
+def crop_masks(masks, boxes_xyxy, padding: int = MASK_CROP_PADDING):
+    """Zero each mask outside its box (normalised xyxy), widened by ``padding`` mask pixels.
+
+    masks [N, h, w]; a pixel (row r, col c) survives when x1 <= c < x2 and y1 <= r < y2
+    with x1 = max(min(bx1, bx2) * w - padding, 0), x2 = min(max(bx1, bx2) * w + padding, w).
+    """
+    xp = get_array_module(masks)
+    count, height, width = masks.shape
+    x1, x2 = _sanitize(boxes_xyxy[:, 0], boxes_xyxy[:, 2], width, padding)
+    y1, y2 = _sanitize(boxes_xyxy[:, 1], boxes_xyxy[:, 3], height, padding)
+    cols = xp.arange(width, dtype=x1.dtype)[None, None, :]
+    rows = xp.arange(height, dtype=y1.dtype)[None, :, None]
+    inside = (cols >= x1[:, None, None]) & (cols < x2[:, None, None]) & (rows >= y1[:, None, None]) & (rows < y2[:, None, None])
+    return masks * inside
+
+
+def boxes_to_pixels(boxes_xyxy, frame_size: tuple[int, int]):
+    """Normalised xyxy → int64 frame pixels, clamped to the frame, truncated."""
+    xp = get_array_module(boxes_xyxy)
+    height, width = frame_size
+    x1, x2 = _sanitize(boxes_xyxy[:, 0], boxes_xyxy[:, 2], width, 0)
+    y1, y2 = _sanitize(boxes_xyxy[:, 1], boxes_xyxy[:, 3], height, 0)
+    return xp.stack([x1, y1, x2, y2], axis=1).astype(xp.int64)
+
+
+def _sanitize(a, b, size: int, padding: int):
+    xp = get_array_module(a)
+    a, b = a * size, b * size
+    low = xp.clip(xp.minimum(a, b) - padding, 0, None)
+    high = xp.clip(xp.maximum(a, b) + padding, None, size)
+    return low, high
+
+
+def _sigmoid(xp, values):
+    return 1.0 / (1.0 + xp.exp(-values))

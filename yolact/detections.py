@@ -1,0 +1,140 @@
+"""Detections: the final result for one frame, as parallel arrays (NumPy or CuPy).
+
+Masks are kept at prototype resolution (``masks_lowres``: sigmoid, already cropped to
+their box with 1 px padding); full-resolution masks are made on demand — the whole
+frame (``full_masks``) or just a window around one instance (``mask_window``) — with
+the original's bilinear upsampling (align_corners=False) and the 0.5 threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from yolact.array_module import get_array_module
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """N instances of one frame.
+
+    boxes_xyxy: int64 [N, 4] frame pixels, clamped to [0, W] / [0, H] and truncated (as
+        the original). scores: float32 [N], best first. class_ids: int64 [N], 0-based
+        (class_names[i]; background excluded). masks_lowres: float32 [N, Hp, Wp] mask
+        probabilities at prototype resolution, cropped. frame_size: (H, W).
+    """
+
+    boxes_xyxy: Any
+    scores: Any
+    class_ids: Any
+    masks_lowres: Any
+    frame_size: tuple[int, int]
+    class_names: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        count = len(self.scores)
+        if tuple(self.boxes_xyxy.shape) != (count, 4):
+            raise ValueError(f"boxes_xyxy must be [{count}, 4], got {tuple(self.boxes_xyxy.shape)}")
+        if len(self.class_ids) != count or self.masks_lowres.ndim != 3 or len(self.masks_lowres) != count:
+            raise ValueError(f"class_ids and masks_lowres must have {count} rows")
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def xp(self):
+        return get_array_module(self.scores)
+
+    @classmethod
+    def empty(cls, frame_size: tuple[int, int], proto_size: int, xp=np, class_names: tuple[str, ...] = ()) -> Detections:
+        return cls(
+            xp.zeros((0, 4), xp.int64), xp.zeros(0, xp.float32), xp.zeros(0, xp.int64),
+            xp.zeros((0, proto_size, proto_size), xp.float32), frame_size, class_names,
+        )
+
+    def select(self, keep) -> Detections:
+        """A subset by boolean mask or index array (order kept)."""
+        return Detections(self.boxes_xyxy[keep], self.scores[keep], self.class_ids[keep], self.masks_lowres[keep], self.frame_size, self.class_names)
+
+    def filter(self, *, min_score: float = 0.0, class_ids=None) -> Detections:
+        """Instances with score > min_score (strictly, as the original's display
+        threshold) and, if given, a class id in ``class_ids``."""
+        xp = self.xp
+        keep = self.scores > min_score
+        if class_ids is not None:
+            keep &= xp.isin(self.class_ids, xp.asarray(list(class_ids)))
+        return self.select(keep)
+
+    def to_numpy(self) -> Detections:
+        if self.xp is np:
+            return self
+        return Detections(*(a.get() for a in (self.boxes_xyxy, self.scores, self.class_ids, self.masks_lowres)), self.frame_size, self.class_names)
+
+    def label(self, index: int) -> str:
+        class_id = int(self.class_ids[index])
+        return self.class_names[class_id] if class_id < len(self.class_names) else str(class_id)
+
+    def mask_window(self, index: int):
+        """Full-resolution mask of one instance, only where it can be non-zero.
+
+        Returns (y0, x0, mask) with mask a bool [h, w] array such that the instance's
+        full-frame mask is ``mask`` placed at (y0, x0) and False elsewhere.
+        """
+        height, width = self.frame_size
+        proto_h, proto_w = self.masks_lowres.shape[1:]
+        lowres = self.masks_lowres[index]
+        xp = self.xp
+        rows = xp.nonzero(lowres.max(axis=1) > 0)[0]
+        cols = xp.nonzero(lowres.max(axis=0) > 0)[0]
+        if len(rows) == 0:
+            return 0, 0, xp.zeros((0, 0), bool)
+        # a low-res pixel p influences output pixels whose source coordinate lies in (p-1, p+1)
+        y0, y1 = _output_span(int(rows[0]), int(rows[-1]), proto_h, height)
+        x0, x1 = _output_span(int(cols[0]), int(cols[-1]), proto_w, width)
+        window = resize_bilinear(lowres, (height, width), rows=(y0, y1), cols=(x0, x1))
+        return y0, x0, window > 0.5
+
+    def full_masks(self):
+        """bool [N, H, W] masks at frame resolution (memory: N x H x W bytes)."""
+        xp = self.xp
+        height, width = self.frame_size
+        masks = xp.zeros((len(self), height, width), dtype=bool)
+        for index in range(len(self)):
+            y0, x0, window = self.mask_window(index)
+            masks[index, y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
+        return masks
+
+
+def resize_bilinear(image, size: tuple[int, int], *, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None):
+    """Bilinear resize of a 2-D float array to ``size`` (H, W), torch's align_corners=False
+    convention, evaluated only on output rows [r0, r1) and columns [c0, c1)."""
+    xp = get_array_module(image)
+    in_h, in_w = image.shape
+    out_h, out_w = size
+    r0, r1 = rows or (0, out_h)
+    c0, c1 = cols or (0, out_w)
+    y_low, y_high, y_weight = _source_taps(xp, r0, r1, in_h, out_h)
+    x_low, x_high, x_weight = _source_taps(xp, c0, c1, in_w, out_w)
+    top = image[y_low][:, x_low] * (1 - x_weight) + image[y_low][:, x_high] * x_weight
+    bottom = image[y_high][:, x_low] * (1 - x_weight) + image[y_high][:, x_high] * x_weight
+    return top * (1 - y_weight[:, None]) + bottom * y_weight[:, None]
+
+
+def _source_taps(xp, start: int, stop: int, in_size: int, out_size: int):
+    scale = np.float32(in_size / out_size)
+    source = (xp.arange(start, stop, dtype=xp.float32) + np.float32(0.5)) * scale - np.float32(0.5)
+    source = xp.maximum(source, 0)
+    low = xp.minimum(source.astype(xp.int64), in_size - 1)
+    high = xp.minimum(low + 1, in_size - 1)
+    return low, high, (source - low).astype(xp.float32)
+
+
+def _output_span(first: int, last: int, in_size: int, out_size: int) -> tuple[int, int]:
+    """Output pixels [start, stop) whose bilinear taps touch input pixels first..last."""
+    scale = out_size / in_size
+    start = max(0, math.floor((first - 1 + 0.5) * scale - 0.5))
+    stop = min(out_size, math.ceil((last + 1 + 0.5) * scale - 0.5) + 1)
+    return start, stop
