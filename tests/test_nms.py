@@ -1,0 +1,67 @@
+"""Properties of the NMS variants on random boxes (hypothesis)."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yolact.nms import cross_class_fast_nms, fast_nms, jaccard, standard_nms
+
+
+@st.composite
+def problems(draw):
+    count = draw(st.integers(1, 25))
+    num_classes = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    top_left = rng.uniform(0, 0.8, (count, 2))
+    size = rng.uniform(0.02, 0.3, (count, 2))
+    boxes = np.concatenate([top_left, top_left + size], axis=1).astype(np.float32)
+    scores = rng.uniform(0, 1, (num_classes, count)).astype(np.float32)
+    return boxes, scores, draw(st.sampled_from([0.3, 0.5, 0.7]))
+
+
+def test_jaccard_by_hand():
+    a = np.array([[0, 0, 2, 2]], np.float32)
+    b = np.array([[1, 1, 3, 3], [2, 2, 3, 3], [0, 0, 2, 2]], np.float32)
+    np.testing.assert_allclose(jaccard(a, b), [[1 / 7, 0, 1]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_fast_nms_invariants(problem):
+    boxes, scores, threshold = problem
+    index, classes, kept = fast_nms(boxes, scores, iou_threshold=threshold, top_k=200, max_detections=1000)
+    assert np.all(np.diff(kept) <= 0)  # best first
+    np.testing.assert_array_equal(kept, scores[classes, index])
+    for class_id in range(scores.shape[0]):
+        survivors = index[classes == class_id]
+        assert scores[class_id].argmax() in survivors  # the best box of a class always survives
+        iou = jaccard(boxes[survivors], boxes[survivors])
+        np.fill_diagonal(iou, 0)
+        assert np.all(iou <= threshold + 1e-6)  # no two survivors of a class overlap
+    capped = fast_nms(boxes, scores, iou_threshold=threshold, top_k=200, max_detections=3)
+    assert len(capped[0]) == min(3, len(index))
+    np.testing.assert_array_equal(capped[2], kept[:3])
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_fast_survivors_are_a_subset_of_greedy_survivors(problem):
+    boxes, scores, threshold = problem
+    single = scores[:1]
+    fast_index, _, _ = fast_nms(boxes, single, iou_threshold=threshold, top_k=200, max_detections=1000)
+    # the same IoU as fast NMS (no +1): boxes in a large pixel frame make the +1 negligible
+    greedy_index, _, _ = standard_nms(boxes, single, iou_threshold=threshold, conf_thresh=-1, max_detections=1000, image_size=10**6)
+    assert set(fast_index.tolist()) <= set(greedy_index.tolist())
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_cross_class_invariants(problem):
+    boxes, scores, threshold = problem
+    index, classes, kept = cross_class_fast_nms(boxes, scores, iou_threshold=threshold, top_k=200)
+    np.testing.assert_array_equal(classes, scores.argmax(0)[index])
+    iou = jaccard(boxes[index], boxes[index])
+    np.fill_diagonal(iou, 0)
+    assert np.all(iou <= threshold + 1e-6)
+    assert scores.max(0).argmax() in index
