@@ -77,12 +77,9 @@ class Detections:
         class_id = int(self.class_ids[index])
         return self.class_names[class_id] if class_id < len(self.class_names) else str(class_id)
 
-    def mask_window(self, index: int):
-        """Full-resolution mask of one instance, only where it can be non-zero.
-
-        Returns (y0, x0, mask) with mask a bool [h, w] array such that the instance's
-        full-frame mask is ``mask`` placed at (y0, x0) and False elsewhere.
-        """
+    def mask_window_bounds(self, index: int) -> tuple[int, int, int, int]:
+        """(y0, y1, x0, x1): the frame pixels where instance ``index``'s mask can be
+        non-zero (empty when its low-resolution mask is all zero)."""
         height, width = self.frame_size
         proto_h, proto_w = self.masks_lowres.shape[1:]
         lowres = self.masks_lowres[index]
@@ -90,11 +87,19 @@ class Detections:
         rows = xp.nonzero(lowres.max(axis=1) > 0)[0]
         cols = xp.nonzero(lowres.max(axis=0) > 0)[0]
         if len(rows) == 0:
-            return 0, 0, xp.zeros((0, 0), bool)
-        # a low-res pixel p influences output pixels whose source coordinate lies in (p-1, p+1)
-        y0, y1 = _output_span(int(rows[0]), int(rows[-1]), proto_h, height)
-        x0, x1 = _output_span(int(cols[0]), int(cols[-1]), proto_w, width)
-        window = resize_bilinear(lowres, (height, width), rows=(y0, y1), cols=(x0, x1))
+            return 0, 0, 0, 0
+        y0, y1 = output_span(int(rows[0]), int(rows[-1]), proto_h, height)
+        x0, x1 = output_span(int(cols[0]), int(cols[-1]), proto_w, width)
+        return y0, y1, x0, x1
+
+    def mask_window(self, index: int):
+        """Full-resolution mask of one instance, only where it can be non-zero.
+
+        Returns (y0, x0, mask) with mask a bool [h, w] array such that the instance's
+        full-frame mask is ``mask`` placed at (y0, x0) and False elsewhere.
+        """
+        y0, y1, x0, x1 = self.mask_window_bounds(index)
+        window = resize_bilinear(self.masks_lowres[index], self.frame_size, rows=(y0, y1), cols=(x0, x1))
         return y0, x0, window > 0.5
 
     def full_masks(self):
@@ -132,8 +137,9 @@ def _source_taps(xp, start: int, stop: int, in_size: int, out_size: int):
     return low, high, (source - low).astype(xp.float32)
 
 
-def _output_span(first: int, last: int, in_size: int, out_size: int) -> tuple[int, int]:
-    """Output pixels [start, stop) whose bilinear taps touch input pixels first..last."""
+def output_span(first: int, last: int, in_size: int, out_size: int) -> tuple[int, int]:
+    """Output pixels [start, stop) whose bilinear taps touch input pixels first..last
+    (a low-res pixel p influences outputs whose source coordinate lies in (p-1, p+1))."""
     scale = out_size / in_size
     start = max(0, math.floor((first - 1 + 0.5) * scale - 0.5))
     stop = min(out_size, math.ceil((last + 1 + 0.5) * scale - 0.5) + 1)
