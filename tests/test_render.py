@@ -38,12 +38,14 @@ def test_box_outline_golden():
     np.testing.assert_array_equal(drawn, expected)
 
 
-def test_labels_boxes_and_threshold():
+def test_boxes_labels_and_threshold():
     frame = np.full((32, 32, 3), GREY, np.uint8)
-    render_cpu(frame, one_square(), RenderOptions(masks=False))
-    np.testing.assert_array_equal(frame[23, 15], class_color(0))  # bottom edge of the box
+    render_cpu(frame, one_square(), RenderOptions(masks=False, labels=False))
+    np.testing.assert_array_equal(frame[8, 15], class_color(0))  # top edge of the box
     np.testing.assert_array_equal(frame[15, 15], [GREY] * 3)  # inside the outline
-    assert np.any(frame[:8] != GREY)  # the label sits above the box
+    with_label = np.full((32, 32, 3), GREY, np.uint8)
+    render_cpu(with_label, one_square(), RenderOptions(masks=False))
+    assert np.any(with_label[:8] != GREY)  # the label sits above the box
     untouched = np.full((32, 32, 3), GREY, np.uint8)
     render_cpu(untouched, one_square(score=0.1), RenderOptions())  # below the 0.15 display threshold
     assert np.all(untouched == GREY)
