@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -111,3 +112,23 @@ def test_head_row_order():
                 row = (y * width + x) * 3 + anchor
                 position = y * width + x
                 assert loc[0, row].tolist() == [100.0 * position + anchor * 4 + c for c in range(4)]
+
+
+def test_predict_goes_through_the_detection_code(tiny_model, tiny_config):
+    from yolact.detection import DetectionParams, detect
+    from yolact.priors import priors_for_config
+
+    torch.manual_seed(3)
+    images = torch.randn(2, 3, 320, 320)
+    results = tiny_model.predict(images, frame_sizes=[(360, 640), (100, 200)])
+    assert [r.frame_size for r in results] == [(360, 640), (100, 200)]
+    with torch.no_grad():
+        loc, conf, coeffs, proto = (t[1].numpy() for t in tiny_model(images))
+    direct = detect(loc, conf, coeffs, proto, priors_for_config(tiny_config), frame_size=(100, 200),
+                    params=DetectionParams(), image_size=320)
+    np.testing.assert_array_equal(results[1].boxes_xyxy, direct.boxes_xyxy)
+    np.testing.assert_array_equal(results[1].class_ids, direct.class_ids)
+    assert len(results[0]) == 100 and results[0].class_names == tiny_config.class_names
+    shown = tiny_model.predict(images, score_threshold=0.8)
+    assert all((r.scores > 0.8).all() for r in shown)
+    assert len(shown[1]) == int((results[1].scores > 0.8).sum()) < len(results[1])

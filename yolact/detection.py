@@ -77,6 +77,16 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
                       masks.astype(xp.float32), frame_size, class_names)
 
 
+def detect_batch(loc, conf, mask_coeffs, proto, priors, *, frame_sizes: Sequence[tuple[int, int]], params: DetectionParams,
+                 image_size: int, class_names: tuple[str, ...] = ()) -> list[Detections]:
+    """A batch of the network contract ([B, ...] arrays) → one Detections per image."""
+    return [
+        detect(loc[index], conf[index], mask_coeffs[index], proto[index], priors, frame_size=frame_sizes[index],
+               params=params, image_size=image_size, class_names=class_names)
+        for index in range(len(frame_sizes))
+    ]
+
+
 def crop_masks(masks, boxes_xyxy, padding: int = MASK_CROP_PADDING):
     """Zero each mask outside its box (normalised xyxy), widened by ``padding`` mask pixels.
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -98,3 +100,51 @@ class YolactModel(nn.Module):
         if self.training:
             return TrainingOutputs(loc, conf, mask, proto, self.semantic_seg_conv(levels[0]))
         return NetworkOutputs(loc, F.softmax(conf, dim=-1), mask, proto)
+
+    @torch.no_grad()
+    def predict(self, images: torch.Tensor, *, frame_sizes=None, params=None, score_threshold: float = 0.0):
+        """Final detections per image, through the same detection code as the pipeline.
+
+        Args:
+            images: float [B, 3, S, S] network input (normalised RGB).
+            frame_sizes: (H, W) per image for boxes and masks; default (S, S).
+            params: a ``yolact.detection.DetectionParams``; default the config's thresholds.
+            score_threshold: drop detections scoring at or below it (0 keeps all).
+        Returns:
+            list of ``yolact.detections.Detections`` (NumPy on CPU, CuPy on CUDA when
+            CuPy is installed): boxes_xyxy, scores, class_ids and masks.
+        """
+        from yolact.detection import DetectionParams, detect_batch
+        from yolact.priors import priors_for_config
+
+        was_training = self.training
+        self.eval()
+        try:
+            outputs = self(images)
+        finally:
+            self.train(was_training)
+        arrays = [_to_array(t) for t in outputs]
+        size = self.config.image_size
+        frame_sizes = frame_sizes or [(size, size)] * images.shape[0]
+        params = params or DetectionParams.from_config(self.config.detection, self.config.priors.variances)
+        priors = priors_for_config(self.config)
+        if not isinstance(arrays[0], np.ndarray):
+            import cupy
+
+            priors = cupy.asarray(priors)
+        detections = detect_batch(*arrays, priors, frame_sizes=frame_sizes, params=params, image_size=size,
+                                  class_names=self.config.class_names)
+        return [d.filter(min_score=score_threshold) if score_threshold > 0 else d for d in detections]
+
+
+def _to_array(tensor: torch.Tensor):
+    """CPU tensor → NumPy; CUDA tensor → CuPy through DLPack (no copy) when CuPy exists."""
+    tensor = tensor.detach().float()
+    if tensor.is_cuda:
+        try:
+            import cupy
+
+            return cupy.from_dlpack(tensor.contiguous())
+        except ImportError:
+            tensor = tensor.cpu()
+    return tensor.numpy()
