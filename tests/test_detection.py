@@ -194,3 +194,18 @@ def test_filter_by_score_and_class():
     assert detections.label(1) == "dog"
     with pytest.raises(ValueError, match="boxes_xyxy must be"):
         Detections(np.zeros((2, 4)), np.zeros(3), np.zeros(3), np.zeros((3, 4, 4)), (10, 10))
+
+
+def test_score_threshold_before_masks_equals_filtering_after(tiny_model, tiny_config):
+    torch.manual_seed(4)
+    with torch.no_grad():
+        loc, conf, coeffs, proto = (t[0].numpy() for t in tiny_model(torch.randn(1, 3, 320, 320)))
+    priors = priors_for_config(tiny_config)
+    common = dict(frame_size=(240, 320), image_size=320)
+    for nms in ("fast", "cross_class", "standard"):
+        everything = detect(loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms), **common).filter(min_score=0.8)
+        early = detect(loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms, score_threshold=0.8), **common)
+        assert 0 < len(early) < 100
+        np.testing.assert_array_equal(early.boxes_xyxy, everything.boxes_xyxy)
+        np.testing.assert_array_equal(early.class_ids, everything.class_ids)
+        np.testing.assert_allclose(early.masks_lowres, everything.masks_lowres, atol=1e-6)  # BLAS blocking differs with N

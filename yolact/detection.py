@@ -33,6 +33,8 @@ class DetectionParams:
     max_detections: int = 100
     nms: str = "fast"
     variances: tuple[float, float] = DEFAULT_VARIANCES
+    score_threshold: float = 0.0  # drop survivors at or below it before masks are built
+
 
     @classmethod
     def from_config(cls, config: DetectionConfig, variances: Sequence[float] = DEFAULT_VARIANCES, **overrides) -> DetectionParams:
@@ -61,7 +63,13 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
     boxes = decode_boxes(loc[candidates], priors[candidates], params.variances)
     scores = foreground[candidates].T  # [C, n]
     if params.nms == "fast":
-        keep, class_ids, kept_scores = fast_nms(boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k, max_detections=params.max_detections)
+        # with a score threshold, classes that cannot reach it are skipped: their survivors
+        # would all be dropped, and per-class NMS and the best-first cut do not depend on them
+        active = xp.nonzero(scores.max(axis=1) > params.score_threshold)[0] if params.score_threshold > 0 else None
+        keep, class_ids, kept_scores = fast_nms(boxes, scores if active is None else scores[active], iou_threshold=params.nms_thresh,
+                                                top_k=params.top_k, max_detections=params.max_detections)
+        if active is not None:
+            class_ids = active[class_ids]
     elif params.nms == "cross_class":
         keep, class_ids, kept_scores = cross_class_fast_nms(boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k)
     elif params.nms == "standard":
@@ -69,9 +77,14 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
                                                     max_detections=params.max_detections, image_size=image_size)
     else:
         raise ValueError(f"unknown nms {params.nms!r}")
+    if params.score_threshold > 0:  # as the original's display path: before the masks
+        shown = kept_scores > params.score_threshold
+        keep, class_ids, kept_scores = keep[shown], class_ids[shown], kept_scores[shown]
     boxes = boxes[keep]
-    coefficients = mask_coeffs[candidates][keep]  # [N, K]
-    masks = _sigmoid(xp, xp.einsum("hwk,nk->nhw", proto.astype(xp.float32), coefficients.astype(xp.float32)))
+    coefficients = mask_coeffs[candidates][keep].astype(xp.float32)  # [N, K]
+    num_prototypes = proto.shape[2]
+    masks = proto.reshape(-1, num_prototypes).astype(xp.float32) @ coefficients.T  # [Hp*Wp, N]
+    masks = _sigmoid(xp, masks.T.reshape(-1, proto_h, proto_w))
     masks = crop_masks(masks, boxes)
     return Detections(boxes_to_pixels(boxes, frame_size), kept_scores.astype(xp.float32), class_ids.astype(xp.int64),
                       masks.astype(xp.float32), frame_size, class_names)
