@@ -77,8 +77,8 @@ def render_cpu(frame_bgr: np.ndarray, detections: Detections, options: RenderOpt
                 continue
             region = frame_bgr[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]]
             color = np.asarray(class_color(int(shown.class_ids[index])), np.float32)
-            pixels = region[window].astype(np.float32)
-            region[window] = (pixels * (1 - alpha) + color * alpha + 0.5).astype(np.uint8)
+            blended = (region * (1 - alpha) + color * alpha + np.float32(0.5)).astype(np.uint8)  # the GPU kernel's order
+            np.copyto(region, blended, where=window[:, :, None])
     for index in range(len(shown)):
         color = class_color(int(shown.class_ids[index]))
         x1, y1, x2, y2 = (int(v) for v in shown.boxes_xyxy[index])
