@@ -29,6 +29,19 @@ class OutputDrift:
         return self.max_abs_diff <= self.tolerance
 
 
+@dataclass(frozen=True, slots=True)
+class DetectionAgreement:
+    """How the final detections of two engines agree on the same images."""
+
+    reference_count: int
+    matched: int
+    mean_mask_iou: float  # over reference detections; an unmatched one counts as 0
+
+    @property
+    def matched_fraction(self) -> float:
+        return self.matched / self.reference_count if self.reference_count else 1.0
+
+
 def to_numpy(array) -> np.ndarray:
     if type(array).__module__.startswith("cupy"):
         return array.get()
@@ -37,16 +50,60 @@ def to_numpy(array) -> np.ndarray:
 
 def compare_engines(reference: Engine, candidate: Engine, images: np.ndarray, *, precision: str = "fp32") -> list[OutputDrift]:
     """Both engines open; ``images`` [B, 3, S, S] float32 within both batch ranges."""
+    drifts, _ = compare_engines_with_detections(reference, candidate, images, precision=precision, with_detections=False)
+    return drifts
+
+
+def compare_engines_with_detections(
+    reference: Engine, candidate: Engine, images: np.ndarray, *, precision: str = "fp32",
+    with_detections: bool = True, score_threshold: float = 0.15,
+) -> tuple[list[OutputDrift], DetectionAgreement | None]:
+    """Raw-output drift per output, and (optionally) the agreement of final detections:
+    each reference detection above ``score_threshold`` is matched to the candidate's
+    detection of the same class with the best mask IoU."""
     relative = RELATIVE_TOLERANCE[precision]
-    expected = reference.infer(images.astype(reference.input_spec.dtype, copy=False))
-    expected = {name: to_numpy(expected[name]).astype(np.float64) for name in CONTRACT_OUTPUTS}
-    actual = candidate.infer(images.astype(candidate.input_spec.dtype, copy=False))
+    expected_outputs = reference.infer(images.astype(reference.input_spec.dtype, copy=False))
+    expected = {name: to_numpy(expected_outputs[name]).astype(np.float64) for name in CONTRACT_OUTPUTS}
+    actual_outputs = candidate.infer(images.astype(candidate.input_spec.dtype, copy=False))
+    actual = {name: to_numpy(actual_outputs[name]).astype(np.float64) for name in CONTRACT_OUTPUTS}
     drifts = []
     for name in CONTRACT_OUTPUTS:
-        got = to_numpy(actual[name]).astype(np.float64)
+        got = actual[name]
         want = expected[name]
         if got.shape != want.shape:
             raise ValueError(f"output {name}: shape {got.shape} vs reference {want.shape}")
         scale = float(np.abs(want).max())
         drifts.append(OutputDrift(name, float(np.abs(got - want).max()), scale, 1e-4 + relative * scale))
-    return drifts
+    if not with_detections:
+        return drifts, None
+    return drifts, detection_agreement(expected, actual, reference.metadata, score_threshold)
+
+
+def detection_agreement(expected: dict, actual: dict, metadata, score_threshold: float) -> DetectionAgreement:
+    """Match final detections (at network resolution) of two sets of raw outputs."""
+    from yolact.detection import DetectionParams, detect_batch
+
+    config = metadata.config
+    params = DetectionParams.from_config(config.detection, config.priors.variances, score_threshold=score_threshold)
+    priors = metadata.priors()
+    size = config.image_size
+    batch = expected["loc"].shape[0]
+    common = dict(frame_sizes=[(size, size)] * batch, params=params, image_size=size)
+    as_f32 = lambda outputs: [outputs[name].astype(np.float32) for name in CONTRACT_OUTPUTS]  # noqa: E731
+    references = detect_batch(*as_f32(expected), priors, **common)
+    candidates = detect_batch(*as_f32(actual), priors, **common)
+    total, matched, iou_sum = 0, 0, 0.0
+    for want, got in zip(references, candidates):
+        want_masks, got_masks = want.full_masks(), got.full_masks()
+        for index in range(len(want)):
+            total += 1
+            same_class = np.nonzero(got.class_ids == want.class_ids[index])[0]
+            if len(same_class) == 0:
+                continue
+            intersection = (got_masks[same_class] & want_masks[index]).sum(axis=(1, 2))
+            union = (got_masks[same_class] | want_masks[index]).sum(axis=(1, 2))
+            iou = np.where(union > 0, intersection / np.maximum(union, 1), 1.0)  # two empty masks agree
+            best = float(iou.max())
+            matched += best >= 0.5
+            iou_sum += best
+    return DetectionAgreement(total, int(matched), iou_sum / total if total else 1.0)

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: str, images=None) -> int:
-    from engines.conversion_check import compare_engines
+    from engines.conversion_check import compare_engines_with_detections
     from engines.onnxruntime import OnnxRuntimeEngine
     from engines.tensorrt import TensorRTEngine
 
@@ -80,10 +80,14 @@ def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: 
         if images is None:
             size = candidate.input_spec.size
             images = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
-        drifts = compare_engines(reference, candidate, np.ascontiguousarray(images[:batch]), precision=precision)
+        drifts, agreement = compare_engines_with_detections(reference, candidate, np.ascontiguousarray(images[:batch]), precision=precision)
     print("TensorRT vs ONNX Runtime, max |diff| (tolerance):")
     for drift in drifts:
         print(f"  {drift.name:>6}  {drift.max_abs_diff:.2e}  ({drift.tolerance:.1e})  {'ok' if drift.ok else 'DRIFT'}")
+    print(
+        f"final detections (score > 0.15): {agreement.matched}/{agreement.reference_count} matched, "
+        f"mean mask IoU {agreement.mean_mask_iou:.3f}"
+    )
     if all(drift.ok for drift in drifts):
         return 0
     hint = ""

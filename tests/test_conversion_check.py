@@ -3,7 +3,7 @@ import copy
 import numpy as np
 import torch
 
-from engines.conversion_check import compare_engines
+from engines.conversion_check import compare_engines, compare_engines_with_detections
 from engines.onnxruntime import OnnxRuntimeEngine
 from engines.torch import TorchEngine
 from yolact.checkpoint import save_checkpoint
@@ -28,3 +28,19 @@ def test_drift_is_detected(tiny_onnx, tiny_model, tiny_config, tmp_path):
         drifts = {d.name: d for d in compare_engines(reference, candidate, images, precision="fp16")}
     assert not drifts["proto"].ok and drifts["proto"].max_abs_diff > 0.4
     assert drifts["loc"].ok and drifts["conf"].ok
+
+
+def test_final_detections_agree(tiny_onnx, tiny_checkpoint, tiny_config, tiny_model, tmp_path):
+    images = np.random.default_rng(2).standard_normal((1, 3, 320, 320), dtype=np.float32)
+    with OnnxRuntimeEngine(tiny_onnx) as reference, TorchEngine(tiny_checkpoint, config=tiny_config) as candidate:
+        _, agreement = compare_engines_with_detections(reference, candidate, images, score_threshold=0.5)
+    assert agreement.reference_count > 5
+    assert agreement.matched == agreement.reference_count and agreement.mean_mask_iou > 0.99
+    drifted = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        drifted.prediction_layers[0].mask_layer.bias.add_(3.0)  # very different masks
+    path = tmp_path / "masks_drifted.pth"
+    save_checkpoint(drifted, path)
+    with OnnxRuntimeEngine(tiny_onnx) as reference, TorchEngine(path, config=tiny_config) as candidate:
+        _, worse = compare_engines_with_detections(reference, candidate, images, score_threshold=0.5)
+    assert worse.mean_mask_iou < 0.9
