@@ -8,7 +8,8 @@ draws the N instances.
 
     python benchmarks/detect_render.py [--repeats 20] [--out benchmarks/results]
 
-Writes <out>/<machine>/detect_render.json and .png.
+Runs on the CPU, and also on the GPU (CuPy detection + the render kernel) when one is
+present. Writes <out>/<machine>/detect_render.json and .png.
 """
 
 from __future__ import annotations
@@ -52,19 +53,38 @@ def synthetic_outputs(num_shown: int, seed: int = 0):
     return loc, conf, coeffs, proto, priors, config
 
 
-def measure(repeats: int) -> list[dict]:
+def gpu_available() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no CuPy or no driver
+        return False
+
+
+def measure(repeats: int, device: str) -> list[dict]:
+    xp, render, synchronize = np, render_cpu, lambda: None
+    if device == "cuda":
+        import cupy
+
+        from pipeline.render import render_gpu
+
+        xp, render = cupy, render_gpu
+        synchronize = cupy.cuda.get_current_stream().synchronize
     rows = []
     for num_shown in COUNTS:
-        loc, conf, coeffs, proto, priors, config = synthetic_outputs(num_shown)
+        loc, conf, coeffs, proto, priors, config = (xp.asarray(a) if isinstance(a, np.ndarray) else a for a in synthetic_outputs(num_shown))
         for name, frame_size in RESOLUTIONS.items():
-            frame = np.random.default_rng(1).integers(0, 256, (*frame_size, 3), dtype=np.uint8)
+            frame = xp.asarray(np.random.default_rng(1).integers(0, 256, (*frame_size, 3), dtype=np.uint8))
             detect_ms, render_ms, shown = [], [], 0
             for _ in range(repeats + 2):  # two warm-up runs, not recorded
                 started = time.perf_counter()
                 detections = detect(loc, conf, coeffs, proto, priors, frame_size=frame_size,
                                     params=DetectionParams(score_threshold=0.15), image_size=550, class_names=config.class_names)
+                synchronize()
                 middle = time.perf_counter()
-                render_cpu(frame, detections, RenderOptions())
+                render(frame, detections, RenderOptions())
+                synchronize()
                 done = time.perf_counter()
                 detect_ms.append((middle - started) * 1e3)
                 render_ms.append((done - middle) * 1e3)
@@ -72,11 +92,11 @@ def measure(repeats: int) -> list[dict]:
             detect_ms, render_ms = detect_ms[2:], render_ms[2:]
             total = [d + r for d, r in zip(detect_ms, render_ms)]
             rows.append({
-                "device": "cpu", "resolution": name, "shown_detections": shown, "requested": num_shown,
+                "device": device, "resolution": name, "shown_detections": shown, "requested": num_shown,
                 "detect_ms_p50": statistics.median(detect_ms), "render_ms_p50": statistics.median(render_ms),
                 "total_ms_p50": statistics.median(total), "total_ms_p95": float(np.percentile(total, 95)),
             })
-            print(f"cpu {name:>5} {num_shown:>3} shown: detect {rows[-1]['detect_ms_p50']:.2f} ms, "
+            print(f"{device} {name:>5} {num_shown:>3} shown: detect {rows[-1]['detect_ms_p50']:.2f} ms, "
                   f"render {rows[-1]['render_ms_p50']:.2f} ms, total p50 {rows[-1]['total_ms_p50']:.2f} ms", flush=True)
     return rows
 
@@ -88,7 +108,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(8, 4.5))
-    labels = [f"{r['resolution']}\n{r['requested']} det" for r in rows]
+    labels = [f"{r['device']}\n{r['resolution']}\n{r['requested']} det" for r in rows]
     positions = np.arange(len(rows))
     axis.bar(positions, [r["detect_ms_p50"] for r in rows], label="detection")
     axis.bar(positions, [r["render_ms_p50"] for r in rows], bottom=[r["detect_ms_p50"] for r in rows], label="rendering")
@@ -107,11 +127,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     info = machine_info()
-    rows = measure(args.repeats)
+    rows = measure(args.repeats, "cpu")
+    if gpu_available():
+        rows += measure(args.repeats, "cuda")
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "detect_render.json").write_text(json.dumps({"machine": info, "repeats": args.repeats, "results": rows}, indent=2))
-    plot(rows, folder / "detect_render.png", f"detection + rendering, CPU: {info['cpu']} ({info['cores_usable']} cores)")
+    gpu = f", GPU: {info['gpu']['name']}" if info.get("gpu") else ""
+    plot(rows, folder / "detect_render.png", f"detection + rendering, CPU: {info['cpu']} ({info['cores_usable']} cores){gpu}")
     print(f"wrote {folder / 'detect_render.json'} and .png")
 
 
