@@ -1,0 +1,91 @@
+"""What travels between stages: frame metadata, and the preallocated slots.
+
+A slot is allocated once and reused: its arrays are (re)allocated only when the
+frame size changes, so steady state allocates nothing of its own per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pipeline.preprocess import PixelFormat
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMeta:
+    """Where a frame comes from and when.
+
+    stream_id: index of the source in the run. index: frame number within the stream
+    (0-based, decode order). pts/time_base: the source's presentation timestamp (pts in
+    time_base units; None if the source has none). capture_time: time.monotonic() when
+    the frame was decoded/captured (for end-to-end latency). size: (H, W).
+    """
+
+    stream_id: int
+    index: int
+    pts: int | None
+    time_base: Fraction | None
+    capture_time: float
+    size: tuple[int, int]
+
+    @property
+    def seconds(self) -> float | None:
+        if self.pts is None or self.time_base is None:
+            return None
+        return float(self.pts * self.time_base)
+
+
+@dataclass(slots=True, eq=False)
+class FrameSlot:
+    """A frame buffer (BGR uint8 [H, W, 3], or I420 [H*3/2, W]) plus its metadata."""
+
+    index: int
+    image: np.ndarray | None = None
+    pixel_format: PixelFormat = PixelFormat.BGR
+    meta: FrameMeta | None = None
+    reallocations: int = 0
+
+    def store(self, picture: np.ndarray, pixel_format: PixelFormat, meta: FrameMeta) -> None:
+        """Copy ``picture`` into this slot's buffer (reallocated only on a size change)."""
+        if self.image is None or self.image.shape != picture.shape or self.image.dtype != picture.dtype:
+            self.image = np.empty_like(picture)
+            self.reallocations += 1
+        np.copyto(self.image, picture)
+        self.pixel_format = pixel_format
+        self.meta = meta
+
+
+@dataclass(slots=True, eq=False)
+class BatchSlot:
+    """A network input batch [max_batch, 3, S, S] and the frame slots it was made from."""
+
+    index: int
+    images: Any  # np.ndarray (CPU) or a CuPy / pinned array (GPU)
+    frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)  # (ring, slot) to release later
+
+    @property
+    def count(self) -> int:
+        return len(self.frames)
+
+
+@dataclass(slots=True, eq=False)
+class ResultSlot:
+    """Network outputs for a batch, with the frames they belong to."""
+
+    index: int
+    outputs: Any = None  # engines.base.RawOutputs
+    frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class OutputSlot:
+    """A rendered frame (still in its frame slot) and its detections, for the sinks."""
+
+    index: int
+    frame_ring: Any = None
+    frame: FrameSlot | None = None
+    detections: Any = None  # yolact.detections.Detections
