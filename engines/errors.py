@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yolact.errors import MissingDependencyError, YolactStreamError
+from yolact.errors import InputError, MissingDependencyError, YolactStreamError
 
 
 class EngineInputError(YolactStreamError, ValueError):
@@ -29,10 +29,8 @@ class BackendUnavailableError(MissingDependencyError):
     exit_code = 11
 
 
-class CalibrationDataError(YolactStreamError, ValueError):
+class CalibrationDataError(InputError):
     """INT8 calibration data is empty or unreadable."""
-
-    exit_code = 5
 
 
 class EngineBuildError(YolactStreamError, RuntimeError):

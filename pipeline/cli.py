@@ -8,10 +8,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from pipeline import cli_build, cli_export
+from pipeline import cli_build, cli_export, cli_run
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 
-COMMANDS = {"export": cli_export, "build": cli_build}
+COMMANDS = {"run": cli_run, "export": cli_export, "build": cli_build}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,6 +31,7 @@ class FrameMeta:
     time_base: Fraction | None
     capture_time: float
     size: tuple[int, int]
+    label: str | None = None  # e.g. the input image's file name
 
     @property
     def seconds(self) -> float | None:

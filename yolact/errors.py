@@ -65,3 +65,21 @@ class MissingDependencyError(YolactStreamError, ImportError):
     """An optional package needed for this command is not installed."""
 
     exit_code = 11
+
+
+class InputError(YolactStreamError, ValueError):
+    """An input exists but cannot be used: not a video, no video stream, unsupported URL."""
+
+    exit_code = 5
+
+
+class SourceFailedError(YolactStreamError, ConnectionError):
+    """A live source could not be (re)connected within its retry limit."""
+
+    exit_code = 14
+
+
+class StageError(YolactStreamError, RuntimeError):
+    """A pipeline stage raised; the message names the stage."""
+
+    exit_code = 15

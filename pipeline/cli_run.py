@@ -1,0 +1,47 @@
+"""``yolact-stream run``: segment video from files, streams, cameras or images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline.runner import Pipeline, RunOptions
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="segment video: files, RTSP/RTMP/HTTP streams, cameras, images",
+        description="Stream frames through decode → preprocess → inference → detection+rendering → outputs, "
+        "each stage in its own thread.",
+    )
+    parser.add_argument("--source", action="append", required=True, metavar="S",
+                        help="video file, image or folder, rtsp://..., camera:0, synthetic[:WxH@FPS]; repeat for several")
+    parser.add_argument("--output", action="append", default=[], metavar="O",
+                        help="out.mp4 (annotated video), out.jsonl (detections), out.json (COCO results), a folder "
+                        "(annotated images), window, null, rtsp://... ; repeat for several (default null)")
+    parser.add_argument("--model", help="ONNX / TensorRT engine / .pth (default: the bundled model)")
+    parser.add_argument("--config", help="model config for a .pth checkpoint (preset or YAML)")
+    parser.add_argument("--backend", default="auto", help="auto, onnxruntime, tensorrt or torch (default auto)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="restrict auto to this device")
+    parser.add_argument("--preset", help="pipeline preset: file, live, bench, or a YAML (default: live for live sources, else file)")
+    parser.add_argument("--batch", type=int, help="engine batch size (overrides the preset)")
+    parser.add_argument("--score-threshold", type=float, help="display/keep threshold (default 0.15)")
+    parser.add_argument("--metrics", type=Path, help="write the run's metrics as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args: argparse.Namespace) -> int:
+    options = RunOptions(
+        model=args.model, config=args.config, backend=args.backend, device=args.device, preset=args.preset,
+        batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,
+        progress=not args.quiet, metrics_path=args.metrics,
+    )
+    with Pipeline(args.source, args.output or ["null"], options) as pipeline:
+        if not args.quiet:
+            print(f"engine: {pipeline.engine.describe()} — {pipeline.engine_choice.reason}")
+        pipeline.run()
+        if not args.quiet:
+            print(pipeline.metrics.summary_table())
+    return 0

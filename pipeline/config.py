@@ -1,0 +1,66 @@
+"""Pipeline presets (configs/pipelines/*.yaml) → a frozen PipelineConfig.
+
+``file``: lossless (BLOCK rings, frames out == frames in, batching allowed).
+``live``: newest frame wins (DROP_OLDEST, batch 1, an age budget bounds latency).
+``bench``: like file, with the null sink in mind and a larger batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+from yolact.config_schema import build_dataclass, load_yaml_file, require
+from yolact.errors import ConfigError
+
+MODES = ("file", "live")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderConfig:
+    masks: bool = True
+    boxes: bool = True
+    labels: bool = True
+    scores: bool = True
+    alpha: float = 0.45
+
+    def __post_init__(self) -> None:
+        require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha}")
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    name: str
+    mode: str = "file"
+    batch: int = 1
+    batch_timeout_ms: float = 10.0
+    frame_ring_capacity: int = 8
+    age_budget_ms: float | None = None
+    score_threshold: float = 0.15
+    pixel_format: str = "bgr24"
+    render: RenderConfig = RenderConfig()
+
+    def __post_init__(self) -> None:
+        require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        require(self.batch >= 1, "batch", f"must be >= 1, got {self.batch}")
+        require(self.batch_timeout_ms >= 0, "batch_timeout_ms", f"must be >= 0, got {self.batch_timeout_ms}")
+        require(self.frame_ring_capacity >= 2, "frame_ring_capacity", f"must be >= 2, got {self.frame_ring_capacity}")
+        require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
+        require(self.pixel_format in ("bgr24", "yuv420p"), "pixel_format", f"must be bgr24 or yuv420p, got {self.pixel_format!r}")
+
+    def replace(self, **changes) -> PipelineConfig:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_pipeline_config(name_or_path: str | Path) -> PipelineConfig:
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        return build_dataclass(PipelineConfig, load_yaml_file(text))
+    preset = importlib.resources.files("configs") / "pipelines" / f"{text}.yaml"
+    if not preset.is_file():
+        names = sorted(p.name.removesuffix(".yaml") for p in (importlib.resources.files("configs") / "pipelines").iterdir() if p.name.endswith(".yaml"))
+        raise ConfigError(f"unknown pipeline preset {text!r}; available: {', '.join(names)}")
+    with importlib.resources.as_file(preset) as path:
+        return build_dataclass(PipelineConfig, load_yaml_file(path))

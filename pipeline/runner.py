@@ -1,0 +1,254 @@
+"""Pipeline: sources → rings and stage threads → sinks, as one context manager.
+
+Entering opens the sources (bad input fails here, before any thread starts), the
+engine and the sinks, and builds the rings and stages; ``run()`` starts the threads,
+shows progress, and returns the metrics when every stream has ended. Leaving always
+stops every thread and closes every sink and source, so outputs are finalised.
+
+Errors: the first exception in any stage halts all stages (rings closed, every wait
+times out within ``stage.POLL``) and is re-raised by ``run()`` naming the stage.
+Ctrl-C: the first stops the sources and lets what is in flight drain (outputs stay
+complete and playable); a second halts at once (outputs are still closed properly).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engines.registry import create_engine
+from pipeline.config import PipelineConfig, load_pipeline_config
+from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
+from pipeline.metrics import Metrics
+from pipeline.preprocess import PixelFormat
+from pipeline.render import RenderOptions
+from pipeline.ring import Policy, Ring
+from pipeline.sink import Sink, check_output_free, make_sink
+from pipeline.source import FileSource, Source, open_source
+from pipeline.stage import POLL, Stage
+from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
+from yolact.detection import DetectionParams
+from yolact.errors import ConfigError, StageError, YolactStreamError
+
+JOIN_TIMEOUT = 5.0
+PROGRESS_INTERVAL = 0.5
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "yolact_tiny.onnx"
+
+
+@dataclass
+class RunOptions:
+    """What a run needs besides sources and outputs (CLI flags map onto these)."""
+
+    model: str | Path | None = None
+    config: str | None = None  # model config for .pth checkpoints
+    backend: str = "auto"
+    device: str | None = None
+    preset: str | PipelineConfig | None = None  # None: "live" if any source is live, else "file"
+    batch: int | None = None
+    score_threshold: float | None = None
+    overwrite: bool = False
+    progress: bool = True
+    metrics_path: Path | None = None
+    detection_overrides: dict = field(default_factory=dict)
+
+
+class Pipeline:
+    """Example:
+        >>> with Pipeline(["clip.mp4"], ["annotated.mp4"], RunOptions(model="yolact_tiny.onnx")) as pipeline:
+        ...     summary = pipeline.run()
+    """
+
+    def __init__(self, sources: list[str | Source], outputs: list[str], options: RunOptions | None = None, *, extra_sinks: dict[int, list[Sink]] | None = None):
+        self.source_specs = list(sources)
+        self.output_specs = list(outputs)
+        self.options = options or RunOptions()
+        self.extra_sinks = extra_sinks or {}
+        self.metrics = Metrics()
+        self.halt = threading.Event()
+        self.source_stop = threading.Event()
+        self.stages: list[Stage] = []
+        self.rings: list[Ring] = []
+        self.sources: list[Source] = []
+        self.sinks: dict[int, list[Sink]] = {}
+        self.engine = None
+        self.engine_choice = None
+        self.config: PipelineConfig | None = None
+        self._errors: list[tuple[Stage, BaseException]] = []
+        self._error_lock = threading.Lock()
+        self._started = False
+
+    # ------------------------------------------------------------ setup
+    def __enter__(self) -> Pipeline:
+        try:
+            self._setup()
+        except BaseException:
+            self._teardown()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._teardown()
+
+    def _setup(self) -> None:
+        options = self.options
+        if not self.source_specs:
+            raise ConfigError("no source given: --source FILE|URL|camera:N|synthetic")
+        for spec in self.output_specs:
+            check_output_free(spec, overwrite=options.overwrite)
+        self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
+        for source in self.sources:
+            source.open()
+        preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
+        config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
+        self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold)
+        model = options.model or DEFAULT_MODEL
+        if not Path(model).exists() and options.model is None:
+            raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
+        engine_options = {"config": options.config} if options.config else {}
+        self.engine, self.engine_choice = create_engine(model, backend=options.backend, device=options.device, **engine_options)
+        self.engine.__enter__()
+        spec = self.engine.input_spec
+        max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))
+        metadata = self.engine.metadata
+        model_config = metadata.config
+        params = DetectionParams.from_config(model_config.detection, model_config.priors.variances,
+                                             score_threshold=config.score_threshold, **options.detection_overrides)
+        num_streams = len(self.sources)
+        for stream_id, source in enumerate(self.sources):
+            audio = source.path if isinstance(source, FileSource) and source.has_audio else None
+            self.sinks[stream_id] = [
+                make_sink(output, stream_id=stream_id, num_streams=num_streams, frame_rate=source.frame_rate, audio_from=audio,
+                          class_names=model_config.class_names)
+                for output in self.output_specs
+            ] + self.extra_sinks.get(stream_id, [])
+        self._build(config, max_batch, params, model_config)
+
+    def _build(self, config: PipelineConfig, max_batch: int, params: DetectionParams, model_config) -> None:
+        live = config.mode == "live"
+        policy = Policy.DROP_OLDEST if live else Policy.BLOCK
+        shared = threading.Condition()
+        in_flight = 2 * max_batch + 4  # frames between batcher and sink
+        frame_rings = [
+            Ring(f"frames[{i}]", [FrameSlot(k) for k in range(config.frame_ring_capacity + (0 if live else in_flight))],
+                 policy=policy, age_budget_ms=config.age_budget_ms if live else None, condition=shared)
+            for i in range(len(self.sources))
+        ]
+        spec = self.engine.input_spec
+        batch_ring = Ring("batches", [BatchSlot(k, np.empty((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
+        result_ring = Ring("results", [ResultSlot(k) for k in range(2)])
+        output_ring = Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)])
+        self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
+        for ring in self.rings:
+            self.metrics.add_ring(ring)
+        common = dict(halt=self.halt, on_error=self._on_error)
+        render = RenderOptions(**{f: getattr(config.render, f) for f in ("masks", "boxes", "labels", "scores", "alpha")},
+                               score_threshold=config.score_threshold)
+        self.stages = [
+            DecodeStage(source, i, frame_rings[i], source_stop=self.source_stop, metrics=self.metrics.stage(f"decode[{i}]"), **common)
+            for i, source in enumerate(self.sources)
+        ]
+        self.stages += [
+            BatchStage(frame_rings, batch_ring, size=spec.size, max_batch=max_batch, timeout_ms=config.batch_timeout_ms,
+                       dtype=spec.dtype, metrics=self.metrics.stage("preprocess"), **common),
+            InferStage(self.engine, batch_ring, result_ring, metrics=self.metrics.stage("infer"), **common),
+            DetectRenderStage(result_ring, output_ring, priors=self.engine.metadata.priors(), params=params,
+                              image_size=spec.size, class_names=model_config.class_names, render=render,
+                              metrics=self.metrics.stage("detect+render"), **common),
+            SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
+                      metrics=self.metrics.stage("sink"), **common),
+        ]
+
+    # ------------------------------------------------------------ running
+    def run(self) -> dict:
+        """Run to the end of every stream (or until stopped); return the metrics snapshot."""
+        self._started = True
+        self.metrics.started = time.monotonic()
+        for stage in self.stages:
+            stage.start()
+        last_progress = 0.0
+        interrupted = 0
+        while any(stage.is_alive() for stage in self.stages):
+            try:
+                for stage in self.stages:
+                    stage.join(POLL / len(self.stages))
+                if self._errors:
+                    self._halt_now()
+                    break
+                if self.options.progress and time.monotonic() - last_progress > PROGRESS_INTERVAL:
+                    last_progress = time.monotonic()
+                    print("\r" + self.metrics.progress_line(), end="", file=sys.stderr, flush=True)
+            except KeyboardInterrupt:
+                interrupted += 1
+                if interrupted == 1:
+                    print("\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)", file=sys.stderr)
+                    self.stop()
+                else:
+                    self._halt_now()
+        self._join()
+        if self.options.progress:
+            print("\r" + self.metrics.progress_line(), file=sys.stderr, flush=True)
+        if self._errors:
+            stage, error = self._errors[0]
+            if isinstance(error, YolactStreamError):
+                raise type(error)(f"stage {stage.stage_name}: {error}") from error
+            raise StageError(f"stage {stage.stage_name} failed: {type(error).__name__}: {error}") from error
+        snapshot = self.metrics.snapshot()
+        snapshot["engine"] = self.engine.describe()
+        snapshot["engine_choice"] = self.engine_choice.reason
+        snapshot["sources"] = [source.name for source in self.sources]
+        if self.options.metrics_path:
+            Path(self.options.metrics_path).write_text(json.dumps(snapshot, indent=2))
+        if interrupted:
+            raise KeyboardInterrupt
+        return snapshot
+
+    def stop(self) -> None:
+        """Graceful: sources stop, frames in flight are finished."""
+        self.source_stop.set()
+
+    def _halt_now(self) -> None:
+        self.source_stop.set()
+        self.halt.set()
+        for ring in self.rings:
+            ring.close()
+
+    def _on_error(self, stage: Stage, error: BaseException) -> None:
+        with self._error_lock:
+            self._errors.append((stage, error))
+        self.halt.set()
+        self.source_stop.set()
+        for ring in self.rings:
+            ring.close()
+
+    def _join(self) -> None:
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        for stage in self.stages:
+            stage.join(max(0.0, deadline - time.monotonic()))
+
+    def _teardown(self) -> None:
+        self._halt_now()
+        if self._started:
+            self._join()
+        close_errors = []
+        for sinks in self.sinks.values():
+            for sink in sinks:
+                try:
+                    sink.close()
+                except Exception as error:  # keep closing the others; report after
+                    close_errors.append((sink, error))
+        for source in self.sources:
+            try:
+                source.close()
+            except Exception:  # noqa: S110  (closing a broken source must not mask the real error)
+                pass
+        if self.engine is not None:
+            self.engine.__exit__(None, None, None)
+        if close_errors and not self._errors:
+            sink, error = close_errors[0]
+            raise StageError(f"closing output {sink.name} failed: {error}") from error

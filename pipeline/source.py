@@ -1,0 +1,267 @@
+"""Where frames come from: video files, network streams, cameras, images, synthetic.
+
+Every source yields ``DecodedFrame``s (picture, pixel format, pts, time base); the
+decode stage copies them into ring slots and stamps stream id, index and capture time.
+``open_source(spec)`` picks the source from the spec string:
+
+  path/to/video.mp4            file (PyAV, threaded decode; BGR or I420 planes)
+  path/to/image.png | folder/  still images (annotated images out)
+  rtsp:// rtmp:// http(s):// tcp:// udp:// srt://   network (see network_source.py)
+  camera:0 | /dev/video0       camera (OpenCV)
+  synthetic[:WxH[@FPS]][?frames=N&seed=S&live=1]     seeded moving shapes
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+import urllib.parse
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from pipeline.preprocess import PixelFormat
+from pipeline.synthetic import SyntheticScene
+from yolact.errors import InputError, InputNotFoundError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "tcp", "udp", "srt")
+
+
+class DecodedFrame(NamedTuple):
+    picture: np.ndarray
+    pixel_format: PixelFormat
+    pts: int | None
+    time_base: Fraction | None
+    label: str | None = None  # e.g. the image file name
+
+
+class Source(abc.ABC):
+    """A context manager; ``frames(stop)`` yields until the end or until ``stop`` is set."""
+
+    is_live: bool = False
+    name: str = ""
+    health: str = "idle"
+    frame_rate: Fraction | None = None
+
+    def __enter__(self) -> Source:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def open(self) -> None:  # noqa: B027  (optional hook)
+        pass
+
+    def close(self) -> None:  # noqa: B027
+        pass
+
+    @abc.abstractmethod
+    def frames(self, stop) -> Iterator[DecodedFrame]: ...
+
+
+class FileSource(Source):
+    """A video file decoded by PyAV (frame-threaded). Corrupt packets are skipped and counted."""
+
+    def __init__(self, path: str | Path, *, pixel_format: PixelFormat = PixelFormat.BGR, threads: int = 0):
+        self.path = Path(path)
+        self.name = str(path)
+        self.pixel_format = pixel_format
+        self.threads = threads
+        self.corrupt_packets = 0
+        self.has_audio = False
+        self._container = None
+
+    def open(self) -> None:
+        import av
+
+        if not self.path.exists():
+            raise InputNotFoundError(f"input not found: {self.path}")
+        if self.path.is_dir():
+            raise InputNotFoundError(f"input is a folder of no images: {self.path}")
+        try:
+            self._container = av.open(str(self.path))
+        except av.error.FFmpegError as error:
+            raise InputError(f"{self.path} is not a readable video ({error.strerror or type(error).__name__})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise InputError(f"{self.path} has no video stream")
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if self.threads:
+            stream.thread_count = self.threads
+        self.frame_rate = stream.average_rate
+        self.has_audio = bool(self._container.streams.audio)
+        self.health = "live"
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def frames(self, stop) -> Iterator[DecodedFrame]:
+        import av
+
+        stream = self._container.streams.video[0]
+        time_base = stream.time_base
+        fmt = self.pixel_format.value
+        for packet in self._container.demux(stream):
+            if stop.is_set():
+                return
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError:
+                self.corrupt_packets += 1
+                continue
+            for frame in decoded:
+                yield DecodedFrame(frame.to_ndarray(format=fmt), self.pixel_format, frame.pts, frame.time_base or time_base)
+        self.health = "finished"
+
+
+class SyntheticSource(Source):
+    """Seeded moving shapes; ``live`` paces frames at the frame rate like a camera."""
+
+    def __init__(self, *, width: int = 640, height: int = 360, fps: int = 30, num_frames: int | None = 300, seed: int = 0, live: bool = False):
+        self.scene = SyntheticScene(width, height, seed=seed)
+        self.fps, self.num_frames, self.is_live = fps, num_frames, live
+        self.frame_rate = Fraction(fps)
+        self.name = f"synthetic:{width}x{height}@{fps}"
+
+    def frames(self, stop) -> Iterator[DecodedFrame]:
+        self.health = "live"
+        time_base = Fraction(1, self.fps)
+        started = time.monotonic()
+        index = 0
+        while (self.num_frames is None or index < self.num_frames) and not stop.is_set():
+            if self.is_live:
+                delay = started + index / self.fps - time.monotonic()
+                if delay > 0 and stop.wait(delay):
+                    return
+            yield DecodedFrame(self.scene.frame(index), PixelFormat.BGR, index, time_base)
+            index += 1
+        self.health = "finished"
+
+
+class ImageSource(Source):
+    """One image file, or every image in a folder (sorted by name)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.name = str(path)
+        if self.path.is_dir():
+            self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not self.files:
+                raise InputError(f"folder {self.path} has no images ({', '.join(IMAGE_SUFFIXES)})")
+        else:
+            self.files = [self.path]
+        self.unreadable = 0
+
+    def frames(self, stop) -> Iterator[DecodedFrame]:
+        import cv2
+
+        self.health = "live"
+        for path in self.files:
+            if stop.is_set():
+                return
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                if len(self.files) == 1:
+                    raise InputError(f"{path} is not a readable image")
+                self.unreadable += 1
+                continue
+            yield DecodedFrame(image, PixelFormat.BGR, None, None, path.name)
+        self.health = "finished"
+
+
+class CameraSource(Source):
+    """A local camera through OpenCV (V4L2 on Linux)."""
+
+    is_live = True
+
+    def __init__(self, device: int | str):
+        self.device = device
+        self.name = f"camera:{device}"
+        self._capture = None
+
+    def open(self) -> None:
+        import cv2
+
+        capture = cv2.VideoCapture(self.device)
+        if not capture.isOpened():
+            raise InputNotFoundError(f"camera {self.device} cannot be opened (no such device, or it is busy)")
+        self._capture = capture
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        self.frame_rate = Fraction(fps).limit_denominator(1001) if fps and fps > 0 else None
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def frames(self, stop) -> Iterator[DecodedFrame]:
+        self.health = "live"
+        while not stop.is_set():
+            ok, image = self._capture.read()
+            if not ok:
+                self.health = "failed"
+                raise InputError(f"camera {self.device} stopped delivering frames")
+            yield DecodedFrame(image, PixelFormat.BGR, None, None)
+
+
+def open_source(spec: str, *, pixel_format: PixelFormat = PixelFormat.BGR, network_options=None) -> Source:
+    """A Source for a spec string (see the module docstring); not yet opened."""
+    parsed = urllib.parse.urlparse(spec)
+    scheme = parsed.scheme.lower()
+    if scheme == "synthetic" or spec == "synthetic":
+        return _synthetic(parsed)
+    if scheme == "camera":
+        return CameraSource(int(parsed.path) if parsed.path.isdigit() else parsed.path)
+    if spec.startswith("/dev/video"):
+        return CameraSource(spec)
+    if scheme in NETWORK_SCHEMES:
+        from pipeline.network_source import NetworkOptions, NetworkSource
+
+        return NetworkSource(spec, options=network_options or NetworkOptions(), pixel_format=pixel_format)
+    if "://" in spec:
+        raise InputError(f"unsupported URL scheme {scheme!r} in {mask_url(spec)}; supported: {', '.join(NETWORK_SCHEMES)}")
+    path = Path(spec)
+    if not path.exists():
+        raise InputNotFoundError(f"input not found: {path}")
+    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return ImageSource(path)
+    return FileSource(path, pixel_format=pixel_format)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any user:password replaced by ***, for logs, errors and reports."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.username is None and parsed.password is None:
+        return url
+    host = parsed.hostname or ""
+    if parsed.port:
+        host += f":{parsed.port}"
+    return urllib.parse.urlunsplit(parsed._replace(netloc=f"***@{host}"))
+
+
+def _synthetic(parsed) -> SyntheticSource:
+    width, height, fps = 640, 360, 30
+    body = parsed.path
+    if body:
+        try:
+            size, _, rate = body.partition("@")
+            width, height = (int(v) for v in size.lower().split("x"))
+            fps = int(rate) if rate else fps
+        except ValueError:
+            raise InputError(f"bad synthetic spec {body!r}: expected WxH or WxH@FPS, e.g. synthetic:640x360@30") from None
+    query = urllib.parse.parse_qs(parsed.query)
+    frames = query.get("frames", ["300"])[0]
+    return SyntheticSource(
+        width=width, height=height, fps=fps,
+        num_frames=None if frames in ("inf", "0") else int(frames),
+        seed=int(query.get("seed", ["0"])[0]),
+        live=query.get("live", ["0"])[0] in ("1", "true", "yes"),
+    )

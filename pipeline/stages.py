@@ -1,0 +1,250 @@
+"""The stages of a run, in data-flow order:
+
+decode (one per source) → batch (preprocess, across streams) → infer → detect+render
+→ sink. Frame slots are held from decode until the sink stage has written them (the
+rendered picture is drawn into the decoded frame's own buffer), so the frame rings
+bound everything in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from engines.base import CONTRACT_OUTPUTS, RawOutputs
+from pipeline.frame import BatchSlot, FrameMeta, FrameSlot, OutputSlot, ResultSlot
+from pipeline.metrics import Metrics
+from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu
+from pipeline.render import RenderOptions, render_cpu
+from pipeline.ring import Ring
+from pipeline.sink import Sink
+from pipeline.source import Source
+from pipeline.stage import POLL, Stage
+from yolact.detection import DetectionParams, detect
+
+
+class DecodeStage(Stage):
+    def __init__(self, source: Source, stream_id: int, ring: Ring, *, source_stop: threading.Event, **kwargs):
+        super().__init__(f"decode[{stream_id}]", **kwargs)
+        self.source, self.stream_id, self.ring = source, stream_id, ring
+        self.source_stop = source_stop
+        self.frames_decoded = 0
+
+    def process(self) -> None:
+        stop = _AnyEvent(self.source_stop, self.halt)
+        started = time.perf_counter()
+        for decoded in self.source.frames(stop):
+            slot = None
+            while slot is None and not stop.is_set() and not self.ring.closed:
+                slot = self.ring.acquire(timeout=POLL)
+            if slot is None:
+                return
+            meta = FrameMeta(self.stream_id, self.frames_decoded, decoded.pts, decoded.time_base, time.monotonic(),
+                             frame_size(decoded.picture, decoded.pixel_format), decoded.label)
+            slot.store(decoded.picture, decoded.pixel_format, meta)
+            self.ring.publish(slot)
+            self.frames_decoded += 1
+            self.timed(1, started)
+            started = time.perf_counter()
+
+    def finish(self) -> None:
+        self.ring.close()
+
+
+class BatchStage(Stage):
+    """Fills batches from all streams (oldest first, round robin), waiting at most
+    ``timeout`` for a batch to fill once it has its first frame, then preprocesses."""
+
+    def __init__(self, frame_rings: Sequence[Ring], batch_ring: Ring, *, size: int, max_batch: int, timeout_ms: float, dtype, **kwargs):
+        super().__init__("preprocess", **kwargs)
+        self.frame_rings, self.batch_ring = list(frame_rings), batch_ring
+        self.size, self.max_batch, self.timeout = size, max_batch, timeout_ms / 1e3
+        self.dtype = dtype
+        self.condition = frame_rings[0].condition
+        self._next = 0
+
+    def process(self) -> None:
+        while not self.halt.is_set():
+            frames = self._collect()
+            if frames is None:
+                return
+            if not frames:
+                continue
+            slot = None
+            while slot is None and not self.halt.is_set():
+                slot = self.batch_ring.acquire(timeout=POLL)
+            if slot is None:
+                return
+            started = time.perf_counter()
+            by_format: dict[PixelFormat, list[int]] = {}
+            for position, (_, frame) in enumerate(frames):
+                by_format.setdefault(frame.pixel_format, []).append(position)
+            for pixel_format, positions in by_format.items():
+                pictures = [frames[p][1].image for p in positions]
+                slot.images[positions] = preprocess_cpu(pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype)
+            slot.frames = frames
+            self.batch_ring.publish(slot)
+            self.timed(len(frames), started)
+
+    def _collect(self):
+        """Up to max_batch (ring, frame slot) pairs; [] on a quiet poll; None at the end."""
+        frames: list[tuple[Ring, FrameSlot]] = []
+        deadline = None
+        with self.condition:
+            while len(frames) < self.max_batch and not self.halt.is_set():
+                item = self._pop_any()
+                if item is not None:
+                    frames.append(item)
+                    if deadline is None:
+                        deadline = time.monotonic() + self.timeout
+                    continue
+                if all(ring.drained() for ring in self.frame_rings):
+                    return frames or None
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    break
+                self.condition.wait(POLL if deadline is None else min(POLL, deadline - now))
+                if deadline is None and not frames:
+                    return []
+        return frames
+
+    def _pop_any(self):
+        for offset in range(len(self.frame_rings)):
+            ring = self.frame_rings[(self._next + offset) % len(self.frame_rings)]
+            slot = ring.try_get()
+            if slot is not None:
+                self._next = (self._next + offset + 1) % len(self.frame_rings)
+                return ring, slot
+        return None
+
+    def finish(self) -> None:
+        self.batch_ring.close()
+
+
+class InferStage(Stage):
+    def __init__(self, engine, batch_ring: Ring, result_ring: Ring, **kwargs):
+        super().__init__("infer", **kwargs)
+        self.engine, self.batch_ring, self.result_ring = engine, batch_ring, result_ring
+
+    def process(self) -> None:
+        while not self.halt.is_set():
+            batch: BatchSlot | None = self.batch_ring.get(timeout=POLL)
+            if batch is None:
+                if self.batch_ring.drained():
+                    return
+                continue
+            started = time.perf_counter()
+            outputs = self.engine.infer(batch.images[: batch.count])
+            if self.engine.reuses_outputs:  # the next call overwrites them: keep a copy
+                outputs = RawOutputs(*(outputs[name].copy() for name in CONTRACT_OUTPUTS))
+            result = None
+            while result is None and not self.halt.is_set():
+                result = self.result_ring.acquire(timeout=POLL)
+            if result is None:
+                return
+            result.outputs, result.frames = outputs, batch.frames
+            batch.frames = []
+            self.batch_ring.release(batch)
+            self.result_ring.publish(result)
+            self.timed(result_count(result), started)
+
+    def finish(self) -> None:
+        self.result_ring.close()
+
+
+def result_count(result: ResultSlot) -> int:
+    return len(result.frames)
+
+
+class DetectRenderStage(Stage):
+    def __init__(self, result_ring: Ring, output_ring: Ring, *, priors, params: DetectionParams, image_size: int,
+                 class_names, render: RenderOptions | None, **kwargs):
+        super().__init__("detect+render", **kwargs)
+        self.result_ring, self.output_ring = result_ring, output_ring
+        self.priors, self.params, self.image_size = priors, params, image_size
+        self.class_names, self.render = tuple(class_names), render
+
+    def process(self) -> None:
+        import cv2
+
+        while not self.halt.is_set():
+            result: ResultSlot | None = self.result_ring.get(timeout=POLL)
+            if result is None:
+                if self.result_ring.drained():
+                    return
+                continue
+            started = time.perf_counter()
+            outputs = result.outputs
+            for position, (frame_ring, frame) in enumerate(result.frames):
+                detections = detect(
+                    outputs.loc[position], outputs.conf[position], outputs.mask[position], outputs.proto[position],
+                    self.priors, frame_size=frame.meta.size, params=self.params, image_size=self.image_size,
+                    class_names=self.class_names,
+                )
+                if frame.pixel_format is not PixelFormat.BGR:
+                    frame.image = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420)
+                    frame.pixel_format = PixelFormat.BGR
+                if self.render is not None:
+                    render_cpu(frame.image, detections, self.render)
+                out = None
+                while out is None and not self.halt.is_set():
+                    out = self.output_ring.acquire(timeout=POLL)
+                if out is None:
+                    return
+                out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
+                self.output_ring.publish(out)
+            result.frames, result.outputs = [], None
+            self.result_ring.release(result)
+            self.timed(max(1, position + 1), started)
+
+    def finish(self) -> None:
+        self.output_ring.close()
+
+
+class SinkStage(Stage):
+    def __init__(self, output_ring: Ring, sinks: dict[int, list[Sink]], *, metrics_all: Metrics, request_stop, **kwargs):
+        super().__init__("sink", **kwargs)
+        self.output_ring, self.sinks = output_ring, sinks
+        self.metrics_all, self.request_stop = metrics_all, request_stop
+
+    def process(self) -> None:
+        while not self.halt.is_set():
+            out: OutputSlot | None = self.output_ring.get(timeout=POLL)
+            if out is None:
+                if self.output_ring.drained():
+                    return
+                continue
+            started = time.perf_counter()
+            frame = out.frame
+            keep_going = True
+            for sink in self.sinks.get(frame.meta.stream_id, []):
+                keep_going &= sink.write(frame.image, frame.meta, out.detections)
+            self.metrics_all.frame_done(frame.meta.capture_time)
+            out.frame_ring.release(frame)
+            out.frame, out.detections = None, None
+            self.output_ring.release(out)
+            self.timed(1, started)
+            if not keep_going:
+                self.request_stop()
+
+
+class _AnyEvent:
+    """is_set()/wait() over several events (a source must stop on either)."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.events[0].wait(min(remaining, POLL))
+        return True
