@@ -214,10 +214,10 @@ class CameraSource(Source):
 
 def open_source(spec: str, *, pixel_format: PixelFormat = PixelFormat.BGR, network_options=None) -> Source:
     """A Source for a spec string (see the module docstring); not yet opened."""
+    if spec.split("?", 1)[0].split(":", 1)[0] == "synthetic":
+        return _synthetic(spec)
     parsed = urllib.parse.urlparse(spec)
     scheme = parsed.scheme.lower()
-    if scheme == "synthetic" or spec == "synthetic":
-        return _synthetic(parsed)
     if scheme == "camera":
         return CameraSource(int(parsed.path) if parsed.path.isdigit() else parsed.path)
     if spec.startswith("/dev/video"):
@@ -247,9 +247,9 @@ def mask_url(url: str) -> str:
     return urllib.parse.urlunsplit(parsed._replace(netloc=f"***@{host}"))
 
 
-def _synthetic(parsed) -> SyntheticSource:
+def _synthetic(spec: str) -> SyntheticSource:
     width, height, fps = 640, 360, 30
-    body = parsed.path
+    body, _, query_text = spec[len("synthetic"):].lstrip(":").partition("?")
     if body:
         try:
             size, _, rate = body.partition("@")
@@ -257,7 +257,7 @@ def _synthetic(parsed) -> SyntheticSource:
             fps = int(rate) if rate else fps
         except ValueError:
             raise InputError(f"bad synthetic spec {body!r}: expected WxH or WxH@FPS, e.g. synthetic:640x360@30") from None
-    query = urllib.parse.parse_qs(parsed.query)
+    query = urllib.parse.parse_qs(query_text)
     frames = query.get("frames", ["300"])[0]
     return SyntheticSource(
         width=width, height=height, fps=fps,

@@ -58,3 +58,51 @@ def tiny_checkpoint(tiny_model, tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / "yolact_tiny_3_1000.pth"
     save_checkpoint(tiny_model, path)
     return path
+
+
+def write_clip(path, *, num_frames=24, width=128, height=96, fps=24, audio=False, seed=0):
+    """An H.264 clip made with PyAV from the synthetic scene (optionally with AAC audio)."""
+    import av
+    import numpy as np
+
+    from pipeline.synthetic import SyntheticScene
+
+    scene = SyntheticScene(width, height, seed=seed)
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        sound = None
+        if audio:
+            sound = container.add_stream("aac", rate=16000)
+            sound.layout = "mono"
+        for index in range(num_frames):
+            frame = av.VideoFrame.from_ndarray(scene.frame(index), format="bgr24")
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode():
+            container.mux(packet)
+        if sound is not None:
+            samples_per_frame = 1024
+            total = int(16000 * num_frames / fps)
+            for start in range(0, total, samples_per_frame):
+                tone = (0.2 * np.sin(2 * np.pi * 440 * (np.arange(start, start + samples_per_frame) / 16000))).astype(np.float32)
+                frame = av.AudioFrame.from_ndarray(tone[None, :], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = 16000, start
+                for packet in sound.encode(frame):
+                    container.mux(packet)
+            for packet in sound.encode():
+                container.mux(packet)
+    return path
+
+
+def probe_video(path):
+    """(frame count, (H, W), [frame times in seconds], has audio) of a video file."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        times, size = [], None
+        for frame in container.decode(stream):
+            times.append(float(frame.time))
+            size = (frame.height, frame.width)
+        return len(times), size, times, bool(container.streams.audio)
