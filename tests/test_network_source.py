@@ -1,0 +1,173 @@
+"""Network sources against a real GStreamer RTSP server on 127.0.0.1, started here."""
+
+import os
+import select
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.network_source import NetworkOptions, NetworkSource
+from pipeline.runner import Pipeline, RunOptions
+from pipeline.sink import Sink
+from yolact.errors import SourceFailedError
+
+SERVER = Path(__file__).parent / "helpers" / "rtsp_server.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def gstreamer_available() -> bool:
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"],
+                           capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) not installed")
+
+
+class RtspServer:
+    def __init__(self, port: int = 0):
+        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(port)], stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        if not ready:
+            self.kill()
+            raise RuntimeError("RTSP server did not start")
+        self.port = int(self.process.stdout.readline())
+        self.url = f"rtsp://127.0.0.1:{self.port}/test"
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def server():
+    instance = RtspServer()
+    yield instance
+    instance.kill()
+
+
+FAST_RETRY = NetworkOptions(open_timeout=2, read_timeout=1, max_retries=20, backoff_initial=0.1, backoff_max=0.5)
+
+
+def test_reads_frames_from_rtsp(server):
+    source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
+    stop = threading.Event()
+    frames = []
+    for frame in source.frames(stop):
+        frames.append(frame)
+        if len(frames) == 20:
+            stop.set()
+    assert frames[0].picture.shape == (240, 320, 3)
+    assert source.health == "live" and source.connects == 1
+    assert frames[-1].pts > frames[0].pts
+
+
+def test_server_killed_and_restarted_reconnects(server):
+    source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
+    stop = threading.Event()
+    received: list[float] = []
+    restarted = {}
+
+    def consume():
+        for _ in source.frames(stop):
+            received.append(time.monotonic())
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    try:
+        for round_number in range(3):
+            deadline = time.monotonic() + 15
+            count = len(received)
+            while len(received) < count + 15 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(received) >= count + 15, f"no frames in round {round_number}"
+            server.kill()
+            time.sleep(0.5)
+            port = server.port
+            server.__init__(port)  # restart on the same port
+            restarted[round_number] = time.monotonic()
+        deadline = time.monotonic() + 15
+        while not any(t > restarted[2] for t in received) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(10)
+    assert source.connects >= 4 and source.disconnects >= 3
+    resume = min(t for t in received if t > restarted[2]) - restarted[2]
+    assert resume < 3.0  # processing resumes within seconds of the server being back
+    states = [state for _, state in source.events]
+    assert "reconnecting" in states and states.count("live") >= 4
+
+
+def test_server_down_at_start_gives_up_with_a_clear_error():
+    unused = RtspServer()
+    port = unused.port
+    unused.kill()
+    source = NetworkSource(f"rtsp://user:secret@127.0.0.1:{port}/test",
+                           options=NetworkOptions(open_timeout=1, read_timeout=1, max_retries=2, backoff_initial=0.05, backoff_max=0.1))
+    started = time.monotonic()
+    with pytest.raises(SourceFailedError, match=r"cannot connect after 3 attempts") as caught:
+        list(source.frames(threading.Event()))
+    assert time.monotonic() - started < 15
+    assert "secret" not in str(caught.value) and "***@127.0.0.1" in str(caught.value)
+    assert source.health == "failed"
+
+
+def test_stall_is_detected_then_reconnects(server):
+    source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
+    stop = threading.Event()
+    received = []
+
+    def consume():
+        for _ in source.frames(stop):
+            received.append(time.monotonic())
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 15
+        while len(received) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(server.process.pid, signal.SIGSTOP)
+        stalled_at = time.monotonic()
+        deadline = stalled_at + 10
+        while "stalled" not in [s for _, s in source.events] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        detected = time.monotonic() - stalled_at
+        os.kill(server.process.pid, signal.SIGCONT)
+        count = len(received)
+        deadline = time.monotonic() + 15
+        while len(received) < count + 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        reader.join(10)
+    assert "stalled" in [s for _, s in source.events]
+    assert detected < 4  # ~2x the 1 s read timeout
+    assert len(received) >= count + 10
+
+
+class StopAfter(Sink):
+    def __init__(self, frames):
+        self.frames, self.count = frames, 0
+
+    def write(self, image, meta, detections):
+        self.count += 1
+        return self.count < self.frames
+
+
+def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):
+    out = tmp_path / "rtsp.jsonl"
+    with Pipeline([server.url], [str(out)], RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
+                  extra_sinks={0: [StopAfter(15)]}) as pipeline:
+        summary = pipeline.run()
+    assert pipeline.config.mode == "live"
+    assert summary["frames_out"] >= 15
+    assert len(out.read_text().splitlines()) == summary["frames_out"]
