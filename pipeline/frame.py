@@ -49,15 +49,24 @@ class FrameSlot:
     pixel_format: PixelFormat = PixelFormat.BGR
     meta: FrameMeta | None = None
     reallocations: int = 0
+    pinned: bool = False  # GPU runs: host buffers in page-locked memory
+    device_image: Any = None  # GPU runs: the frame on the device (uploaded by the batcher)
+    ready: Any = None  # GPU runs: CUDA event after which ``image`` holds the rendered frame
 
     def store(self, picture: np.ndarray, pixel_format: PixelFormat, meta: FrameMeta) -> None:
         """Copy ``picture`` into this slot's buffer (reallocated only on a size change)."""
         if self.image is None or self.image.shape != picture.shape or self.image.dtype != picture.dtype:
-            self.image = np.empty_like(picture)
+            if self.pinned:
+                from pipeline.gpu import pinned_empty
+
+                self.image = pinned_empty(picture.shape, picture.dtype)
+            else:
+                self.image = np.empty_like(picture)
             self.reallocations += 1
         np.copyto(self.image, picture)
         self.pixel_format = pixel_format
         self.meta = meta
+        self.ready = None
 
 
 @dataclass(slots=True, eq=False)
@@ -65,8 +74,10 @@ class BatchSlot:
     """A network input batch [max_batch, 3, S, S] and the frame slots it was made from."""
 
     index: int
-    images: Any  # np.ndarray (CPU) or a CuPy / pinned array (GPU)
+    images: Any  # np.ndarray (CPU) or a CuPy array (GPU)
     frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)  # (ring, slot) to release later
+    ready: Any = None  # GPU runs: CUDA event after which ``images`` is complete
+    consumed: Any = None  # GPU runs: CUDA event after which inference has read ``images``
 
     @property
     def count(self) -> int:
@@ -80,6 +91,7 @@ class ResultSlot:
     index: int
     outputs: Any = None  # engines.base.RawOutputs
     frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)
+    ready: Any = None  # GPU runs: CUDA event after which ``outputs`` are complete
 
 
 @dataclass(slots=True, eq=False)

@@ -134,13 +134,19 @@ class Pipeline:
         policy = Policy.DROP_OLDEST if live else Policy.BLOCK
         shared = threading.Condition()
         in_flight = 2 * max_batch + 4  # frames between batcher and sink
+        on_gpu = self.engine.device == "cuda"
         frame_rings = [
-            Ring(f"frames[{i}]", [FrameSlot(k) for k in range(config.frame_ring_capacity + (0 if live else in_flight))],
+            Ring(f"frames[{i}]", [FrameSlot(k, pinned=on_gpu) for k in range(config.frame_ring_capacity + (0 if live else in_flight))],
                  policy=policy, age_budget_ms=config.age_budget_ms if live else None, condition=shared)
             for i in range(len(self.sources))
         ]
         spec = self.engine.input_spec
-        batch_ring = Ring("batches", [BatchSlot(k, np.empty((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
+        xp = np
+        if on_gpu:
+            from pipeline.gpu import cupy_module
+
+            xp = cupy_module()
+        batch_ring = Ring("batches", [BatchSlot(k, xp.empty((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
         result_ring = Ring("results", [ResultSlot(k) for k in range(2)])
         output_ring = Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)])
         self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
@@ -153,11 +159,16 @@ class Pipeline:
             DecodeStage(source, i, frame_rings[i], source_stop=self.source_stop, metrics=self.metrics.stage(f"decode[{i}]"), **common)
             for i, source in enumerate(self.sources)
         ]
+        batch_stage, detect_stage = BatchStage, DetectRenderStage
+        if on_gpu:
+            from pipeline.gpu_stages import GpuBatchStage, GpuDetectRenderStage
+
+            batch_stage, detect_stage = GpuBatchStage, GpuDetectRenderStage
         self.stages += [
-            BatchStage(frame_rings, batch_ring, size=spec.size, max_batch=max_batch, timeout_ms=config.batch_timeout_ms,
+            batch_stage(frame_rings, batch_ring, size=spec.size, max_batch=max_batch, timeout_ms=config.batch_timeout_ms,
                        dtype=spec.dtype, metrics=self.metrics.stage("preprocess"), **common),
             InferStage(self.engine, batch_ring, result_ring, metrics=self.metrics.stage("infer"), **common),
-            DetectRenderStage(result_ring, output_ring, priors=self.engine.metadata.priors(), params=params,
+            detect_stage(result_ring, output_ring, priors=self.engine.metadata.priors(), params=params,
                               image_size=spec.size, class_names=model_config.class_names, render=render,
                               metrics=self.metrics.stage("detect+render"), **common),
             SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,

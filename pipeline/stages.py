@@ -137,19 +137,34 @@ class InferStage(Stage):
                     return
                 continue
             started = time.perf_counter()
-            outputs = self.engine.infer(batch.images[: batch.count])
-            if self.engine.reuses_outputs:  # the next call overwrites them: keep a copy
-                outputs = RawOutputs(*(outputs[name].copy() for name in CONTRACT_OUTPUTS))
+            ready = None
+            if self.engine.device == "cuda":
+                from pipeline.gpu import StageStream
+
+                self._stream = getattr(self, "_stream", None) or StageStream()
+                self._stream.wait(batch.ready)
+                with self._stream:
+                    outputs = self._infer(batch)
+                    ready = self._stream.record()
+                batch.consumed = ready  # the batcher must not overwrite the input before this
+            else:
+                outputs = self._infer(batch)
             result = None
             while result is None and not self.halt.is_set():
                 result = self.result_ring.acquire(timeout=POLL)
             if result is None:
                 return
-            result.outputs, result.frames = outputs, batch.frames
+            result.outputs, result.frames, result.ready = outputs, batch.frames, ready
             batch.frames = []
             self.batch_ring.release(batch)
             self.result_ring.publish(result)
             self.timed(result_count(result), started)
+
+    def _infer(self, batch: BatchSlot) -> RawOutputs:
+        outputs = self.engine.infer(batch.images[: batch.count])
+        if self.engine.reuses_outputs:  # the next call overwrites them: keep a copy (same stream)
+            outputs = RawOutputs(*(outputs[name].copy() for name in CONTRACT_OUTPUTS))
+        return outputs
 
     def finish(self) -> None:
         self.result_ring.close()
@@ -219,6 +234,8 @@ class SinkStage(Stage):
                 continue
             started = time.perf_counter()
             frame = out.frame
+            if frame.ready is not None:
+                frame.ready.synchronize()  # the only host wait of a GPU run: before encoding
             keep_going = True
             for sink in self.sinks.get(frame.meta.stream_id, []):
                 keep_going &= sink.write(frame.image, frame.meta, out.detections)
