@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from pathlib import Path
 
 from pipeline.runner import Pipeline, RunOptions
+
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +36,26 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop the sources, finish, close the outputs."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
+
+
 def run(args: argparse.Namespace) -> int:
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run(args)
+    except Terminated:
+        print("yolact-stream run: terminated; outputs closed", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         model=args.model, config=args.config, backend=args.backend, device=args.device, preset=args.preset,
         batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,

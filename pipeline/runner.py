@@ -184,6 +184,7 @@ class Pipeline:
             stage.start()
         last_progress = 0.0
         interrupted = 0
+        first_interrupt: KeyboardInterrupt | None = None
         while any(stage.is_alive() for stage in self.stages):
             try:
                 for stage in self.stages:
@@ -194,7 +195,8 @@ class Pipeline:
                 if self.options.progress and time.monotonic() - last_progress > PROGRESS_INTERVAL:
                     last_progress = time.monotonic()
                     print("\r" + self.metrics.progress_line(), end="", file=sys.stderr, flush=True)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM via the CLI
+                first_interrupt = first_interrupt or interrupt
                 interrupted += 1
                 if interrupted == 1:
                     print("\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)", file=sys.stderr)
@@ -215,8 +217,8 @@ class Pipeline:
         snapshot["sources"] = [source.name for source in self.sources]
         if self.options.metrics_path:
             Path(self.options.metrics_path).write_text(json.dumps(snapshot, indent=2))
-        if interrupted:
-            raise KeyboardInterrupt
+        if first_interrupt is not None:
+            raise first_interrupt
         return snapshot
 
     def stop(self) -> None:

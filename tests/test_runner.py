@@ -152,7 +152,10 @@ def test_sigint_leaves_a_playable_file(tiny_onnx, tmp_path):
     out = tmp_path / "live.mp4"
     command = [sys.executable, "-m", "pipeline", "run", "--source", "synthetic:160x120@30?frames=100000&live=1",
                "--output", str(out), "--model", str(tiny_onnx), "--score-threshold", "0.9", "--quiet"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a shell without job control starts background jobs with SIGINT ignored, and Python
+    # keeps an inherited SIG_IGN: give the child the default disposition, as a terminal would
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     partial = tmp_path / ".live.partial.mp4"
     deadline = time.monotonic() + 60
     while not partial.exists() and time.monotonic() < deadline:  # created with the first frame
@@ -164,3 +167,19 @@ def test_sigint_leaves_a_playable_file(tiny_onnx, tmp_path):
     assert "Traceback" not in stderr
     count, size, _, _ = probe_video(out)
     assert count > 10 and size == (120, 160)
+
+
+def test_sigterm_also_finishes_the_file(tiny_onnx, tmp_path):
+    out = tmp_path / "term.mp4"
+    command = [sys.executable, "-m", "pipeline", "run", "--source", "synthetic:160x120@30?frames=100000&live=1",
+               "--output", str(out), "--model", str(tiny_onnx), "--score-threshold", "0.9", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    partial = tmp_path / ".term.partial.mp4"
+    deadline = time.monotonic() + 60
+    while not partial.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 143, stderr
+    assert probe_video(out)[0] > 5
