@@ -31,8 +31,9 @@ pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTS
 
 
 class RtspServer:
-    def __init__(self, port: int = 0):
-        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    def __init__(self, port: int = 0, record: Path | None = None):
+        extra = ["--record", str(record)] if record else []
+        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(port), *extra], stdout=subprocess.PIPE, text=True)
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         if not ready:
             self.kill()
@@ -171,3 +172,26 @@ def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):
     assert pipeline.config.mode == "live"
     assert summary["frames_out"] >= 15
     assert len(out.read_text().splitlines()) == summary["frames_out"]
+
+
+def test_push_to_an_rtsp_server(tmp_path):
+    import av
+
+    from pipeline.sink import StreamPushSink
+    from pipeline.synthetic import SyntheticScene
+
+    received = tmp_path / "pushed.h264"
+    server = RtspServer(record=received)
+    try:
+        sink = StreamPushSink(f"rtsp://127.0.0.1:{server.port}/push")
+        scene = SyntheticScene(320, 240)
+        for index in range(45):
+            sink.write(scene.frame(index), None, None)
+            time.sleep(1 / 30)  # a live pace: the server prepares its pipeline on RECORD
+        sink.close()
+        time.sleep(0.5)
+    finally:
+        server.kill()
+    with av.open(str(received)) as container:
+        frames = [frame for frame in container.decode(video=0)]
+    assert len(frames) >= 40 and (frames[0].height, frames[0].width) == (240, 320)
