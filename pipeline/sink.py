@@ -69,6 +69,7 @@ class VideoFileSink(Sink):
         self._stream = None
         self._size = None
         self._last_pts = None
+        self._pts_offset = 0
 
     def _open(self, height: int, width: int, time_base: Fraction | None) -> None:
         import av
@@ -96,8 +97,13 @@ class VideoFileSink(Sink):
         pts = meta.pts if meta.time_base == self._stream.time_base and meta.pts is not None else None
         if pts is None:
             pts = round(meta.index / self.frame_rate / self._stream.time_base)
+        pts += self._pts_offset
         if self._last_pts is not None and pts <= self._last_pts:
-            pts = self._last_pts + 1  # keep timestamps strictly increasing
+            # timestamps went back (a live source reconnected): continue one frame after
+            # the last one and keep the new spacing from there on
+            frame_ticks = max(1, round(1 / self.frame_rate / self._stream.time_base))
+            self._pts_offset += self._last_pts + frame_ticks - pts
+            pts = self._last_pts + frame_ticks
         frame.pts, frame.time_base = pts, self._stream.time_base
         self._last_pts = pts
         for packet in self._stream.encode(frame):

@@ -31,8 +31,9 @@ pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTS
 
 
 class RtspServer:
-    def __init__(self, port: int = 0, record: Path | None = None):
+    def __init__(self, port: int = 0, record: Path | None = None, size: tuple[int, int] = (320, 240)):
         extra = ["--record", str(record)] if record else []
+        extra += ["--width", str(size[0]), "--height", str(size[1])]
         self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(port), *extra], stdout=subprocess.PIPE, text=True)
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         if not ready:
@@ -195,3 +196,33 @@ def test_push_to_an_rtsp_server(tmp_path):
     with av.open(str(received)) as container:
         frames = [frame for frame in container.decode(video=0)]
     assert len(frames) >= 40 and (frames[0].height, frames[0].width) == (240, 320)
+
+
+class RestartSmaller(Sink):
+    """After 10 frames, restart the server at another resolution; stop after 10 more."""
+
+    def __init__(self, server):
+        self.server, self.count, self.sizes = server, 0, []
+
+    def write(self, image, meta, detections):
+        self.count += 1
+        self.sizes.append(meta.size)
+        if self.count == 10:
+            port = self.server.port
+            self.server.kill()
+            self.server.__init__(port, size=(160, 120))
+        return not any(size == (120, 160) for size in self.sizes[-10:]) or self.sizes[-10:].count((120, 160)) < 10
+
+
+def test_resolution_change_mid_stream(server, tiny_onnx, tmp_path):
+    out = tmp_path / "changed.mp4"
+    watcher = RestartSmaller(server)
+    with Pipeline([server.url], [str(out)], RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
+                  extra_sinks={0: [watcher]}) as pipeline:
+        pipeline.run()
+    assert (240, 320) in watcher.sizes and (120, 160) in watcher.sizes
+    import av
+
+    with av.open(str(out)) as container:
+        sizes = {(frame.height, frame.width) for frame in container.decode(video=0)}
+    assert sizes == {(240, 320)}  # the file keeps its first size: later frames are scaled

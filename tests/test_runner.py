@@ -183,3 +183,19 @@ def test_sigterm_also_finishes_the_file(tiny_onnx, tmp_path):
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 143, stderr
     assert probe_video(out)[0] > 5
+
+
+def test_cli_run_writes_metrics(tiny_onnx, tmp_path, capsys):
+    from pipeline.cli import main
+
+    metrics = tmp_path / "metrics.json"
+    code = main(["run", "--source", "synthetic:160x120@30?frames=8", "--output", str(tmp_path / "o.jsonl"),
+                 "--model", str(tiny_onnx), "--score-threshold", "0.9", "--metrics", str(metrics)])
+    assert code == 0
+    report = json.loads(metrics.read_text())
+    assert report["frames_out"] == 8 and report["sources"] == ["synthetic:160x120@30"]
+    assert set(report["stages"]) == {"decode[0]", "preprocess", "infer", "detect+render", "sink"}
+    assert report["stages"]["infer"]["latency_ms"]["p50"] > 0
+    assert report["engine"].startswith("onnxruntime")
+    out = capsys.readouterr().out
+    assert "end-to-end latency" in out and "stage" in out

@@ -84,3 +84,18 @@ def test_credentials_are_masked():
     with pytest.raises(InputError) as caught:
         open_source("gopher://admin:hunter2@host/x")
     assert "hunter2" not in str(caught.value)
+
+
+def test_camera_errors_and_reading(tmp_path):
+    with pytest.raises(InputNotFoundError, match="camera 99 cannot be opened"):
+        with open_source("camera:99"):
+            pass
+    # OpenCV's capture also opens files: it exercises the camera read loop here
+    clip = write_clip(tmp_path / "cam.mp4", num_frames=5, width=64, height=48)
+    camera = CameraSource(str(clip))
+    with camera:
+        frames = []
+        with pytest.raises(InputError, match="stopped delivering frames"):
+            for frame in camera.frames(threading.Event()):
+                frames.append(frame)
+    assert len(frames) == 5 and frames[0].picture.shape == (48, 64, 3)
