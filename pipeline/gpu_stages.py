@@ -30,9 +30,7 @@ class GpuBatchStage(BatchStage):
                     return
                 if not frames:
                     continue
-                slot = None
-                while slot is None and not self.halt.is_set():
-                    slot = self.batch_ring.acquire(timeout=POLL)
+                slot = self.acquire(self.batch_ring)
                 if slot is None:
                     return
                 started = time.perf_counter()
@@ -75,9 +73,7 @@ class GpuDetectRenderStage(DetectRenderStage):
                         render_gpu(frame.device_image, detections, self.render)
                     download(frame.device_image, frame.image, stage_stream.stream)
                     frame.ready = stage_stream.record()
-                    out = None
-                    while out is None and not self.halt.is_set():
-                        out = self.output_ring.acquire(timeout=POLL)
+                    out = self.acquire(self.output_ring)
                     if out is None:
                         return
                     out.frame_ring, out.frame, out.detections = frame_ring, frame, detections

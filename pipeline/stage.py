@@ -41,5 +41,12 @@ class Stage(threading.Thread):
     def finish(self) -> None:
         """Close output rings (override)."""
 
+    def acquire(self, ring):
+        """A free slot of ``ring`` (waiting in POLL steps), or None once halted or closed."""
+        slot = None
+        while slot is None and not self.halt.is_set() and not ring.closed:
+            slot = ring.acquire(timeout=POLL)
+        return slot
+
     def timed(self, frames: int, started: float) -> None:
         self.metrics.record(frames, time.perf_counter() - started)

@@ -73,9 +73,7 @@ class BatchStage(Stage):
                 return
             if not frames:
                 continue
-            slot = None
-            while slot is None and not self.halt.is_set():
-                slot = self.batch_ring.acquire(timeout=POLL)
+            slot = self.acquire(self.batch_ring)
             if slot is None:
                 return
             started = time.perf_counter()
@@ -149,9 +147,7 @@ class InferStage(Stage):
                 batch.consumed = ready  # the batcher must not overwrite the input before this
             else:
                 outputs = self._infer(batch)
-            result = None
-            while result is None and not self.halt.is_set():
-                result = self.result_ring.acquire(timeout=POLL)
+            result = self.acquire(self.result_ring)
             if result is None:
                 return
             result.outputs, result.frames, result.ready = outputs, batch.frames, ready
@@ -204,9 +200,7 @@ class DetectRenderStage(Stage):
                     frame.pixel_format = PixelFormat.BGR
                 if self.render is not None:
                     render_cpu(frame.image, detections, self.render)
-                out = None
-                while out is None and not self.halt.is_set():
-                    out = self.output_ring.acquire(timeout=POLL)
+                out = self.acquire(self.output_ring)
                 if out is None:
                     return
                 out.frame_ring, out.frame, out.detections = frame_ring, frame, detections

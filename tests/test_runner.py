@@ -41,6 +41,7 @@ def test_file_is_lossless_and_keeps_timestamps_and_audio(tiny_onnx, tmp_path):
     assert all(r["width"] == 128 and r["height"] == 96 for r in records)
     assert summary["frames_out"] == 24 and summary["drops"] == 0
     assert summary["stages"]["infer"]["frames"] == 24
+
     assert not list(tmp_path.glob(".*partial*"))
 
 
@@ -199,3 +200,11 @@ def test_cli_run_writes_metrics(tiny_onnx, tmp_path, capsys):
     assert report["engine"].startswith("onnxruntime")
     out = capsys.readouterr().out
     assert "end-to-end latency" in out and "stage" in out
+
+
+def test_steady_state_reuses_slot_buffers(tiny_onnx):
+    with Pipeline(["synthetic:64x48@30?frames=120"], [], options(tiny_onnx)) as pipeline:
+        summary = pipeline.run()
+    frame_slots = pipeline.rings[0]._slots
+    assert summary["frames_out"] == 120 > len(frame_slots)
+    assert sum(slot.reallocations for slot in frame_slots) <= len(frame_slots)  # one buffer each, reused
