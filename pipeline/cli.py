@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from pipeline import cli_build, cli_export, cli_run
+from pipeline import cli_build, cli_export, cli_run, cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 
 COMMANDS = {"run": cli_run, "export": cli_export, "build": cli_build}
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
         module.add_parser(subparsers)
+    cli_train.add_parsers(subparsers)
     return parser
 
 
@@ -31,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command].run(args) or 0
+        handler = args.handler if hasattr(args, "handler") else COMMANDS[args.command].run
+        return handler(args) or 0
     except YolactStreamError as error:
         print(f"yolact-stream {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code

@@ -4,7 +4,8 @@ import torch
 
 from yolact.config import load_model_config
 from yolact.dataset import CocoDataset, Targets, collate
-from yolact.loss import LossConfig, YolactLoss, box_iou
+from yolact.config import LossConfig
+from yolact.loss import YolactLoss, box_iou
 from yolact.model import YolactModel
 from yolact.priors import priors_for_config
 from yolact.synthetic_data import make_coco_dataset

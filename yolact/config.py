@@ -104,6 +104,55 @@ class DetectionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LossConfig:
+    """Matching thresholds and loss weights (the original's defaults)."""
+
+    pos_thresh: float = 0.5
+    neg_thresh: float = 0.4
+    crowd_iou_thresh: float = 0.7
+    negpos_ratio: int = 3
+    bbox_alpha: float = 1.5
+    conf_alpha: float = 1.0
+    mask_alpha: float = 6.125
+    semantic_alpha: float = 1.0
+    masks_to_train: int = 100
+
+    def __post_init__(self) -> None:
+        require(0 < self.neg_thresh <= self.pos_thresh <= 1, "pos_thresh", f"need 0 < neg_thresh <= pos_thresh <= 1, got {self.neg_thresh}, {self.pos_thresh}")
+        require(self.negpos_ratio >= 1, "negpos_ratio", f"must be >= 1, got {self.negpos_ratio}")
+        require(self.masks_to_train >= 1, "masks_to_train", f"must be >= 1, got {self.masks_to_train}")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    """SGD with linear warm-up and step decay (the original's schedule)."""
+
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 8
+    max_iter: int = 800000
+    warmup_iters: int = 500
+    warmup_init_ratio: float = 0.1
+    lr_steps: tuple[int, ...] = (280000, 600000, 700000, 750000)
+    lr_gamma: float = 0.1
+    max_expand: float = 4.0  # "max padding": the expand augmentation's largest zoom-out
+    augment: bool = True
+    seed: int = 0
+    log_interval: int = 10
+    checkpoint_interval: int = 10000
+    val_interval: int = 10000
+    num_workers: int = 1
+
+    def __post_init__(self) -> None:
+        require(self.lr > 0, "lr", f"must be positive, got {self.lr}")
+        require(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}")
+        require(self.max_iter >= 1, "max_iter", f"must be >= 1, got {self.max_iter}")
+        require(list(self.lr_steps) == sorted(self.lr_steps), "lr_steps", f"must be increasing, got {list(self.lr_steps)}")
+        require(self.max_expand >= 1, "max_expand", f"must be >= 1, got {self.max_expand}")
+
+
+@dataclass(frozen=True, slots=True)
 class YolactConfig:
     """One YOLACT network. ``num_classes`` counts the background (81 for COCO)."""
 
@@ -115,6 +164,8 @@ class YolactConfig:
     protonet: ProtonetConfig = ProtonetConfig()
     priors: PriorConfig = PriorConfig()
     detection: DetectionConfig = DetectionConfig()
+    loss: LossConfig = LossConfig()
+    training: TrainingConfig = TrainingConfig()
 
     def __post_init__(self) -> None:
         require(bool(self.name), "name", "must not be empty")

@@ -17,32 +17,13 @@ semantic term by the batch size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from yolact.config_schema import require
-
-
-@dataclass(frozen=True, slots=True)
-class LossConfig:
-    pos_thresh: float = 0.5
-    neg_thresh: float = 0.4
-    crowd_iou_thresh: float = 0.7
-    negpos_ratio: int = 3
-    bbox_alpha: float = 1.5
-    conf_alpha: float = 1.0
-    mask_alpha: float = 6.125
-    semantic_alpha: float = 1.0
-    masks_to_train: int = 100
-
-    def __post_init__(self) -> None:
-        require(0 < self.neg_thresh <= self.pos_thresh <= 1, "pos_thresh", f"need 0 < neg_thresh <= pos_thresh <= 1, got {self.neg_thresh}, {self.pos_thresh}")
-        require(self.negpos_ratio >= 1, "negpos_ratio", f"must be >= 1, got {self.negpos_ratio}")
-        require(self.masks_to_train >= 1, "masks_to_train", f"must be >= 1, got {self.masks_to_train}")
+from yolact.config import LossConfig
 
 
 class LossTerms(NamedTuple):
