@@ -38,7 +38,11 @@ from yolact.errors import ConfigError, StageError, YolactStreamError
 
 JOIN_TIMEOUT = 5.0
 PROGRESS_INTERVAL = 0.5
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "yolact_tiny.onnx"
+def default_model() -> Path:
+    """The bundled model (assets/yolact_tiny.onnx), wherever the package is installed."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("assets") / "yolact_tiny.onnx"))
 
 
 @dataclass
@@ -107,7 +111,7 @@ class Pipeline:
         preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
         config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
         self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold)
-        model = options.model or DEFAULT_MODEL
+        model = options.model or default_model()
         if not Path(model).exists() and options.model is None:
             raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
         engine_options = {"config": options.config} if options.config else {}

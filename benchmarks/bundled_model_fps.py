@@ -1,0 +1,76 @@
+"""End-to-end FPS of `yolact-stream run` with the bundled model at 640x360 on this machine.
+
+Generates a 640x360 H.264 clip of the synthetic scene (seeded), then runs the file
+pipeline (decode → preprocess → infer → detect+render → H.264 file) twice: with the
+annotated video output and with the null sink. Writes
+benchmarks/results/<machine>/bundled_model_fps.json and .png.
+
+    python benchmarks/bundled_model_fps.py [--frames 600] [--model assets/yolact_tiny.onnx]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import machine_info, machine_slug  # noqa: E402
+
+from pipeline.runner import Pipeline, RunOptions, default_model  # noqa: E402
+from yolact.synthetic_data import make_video_with_ground_truth  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=600)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    args = parser.parse_args()
+    model = args.model or default_model()
+    info = machine_info()
+    runs = {}
+    with tempfile.TemporaryDirectory() as folder:
+        clip, _ = make_video_with_ground_truth(Path(folder) / "clip.mp4", num_frames=args.frames, seed=7, width=640, height=360)
+        for name, outputs in (("video_file", [str(Path(folder) / "annotated.mp4")]), ("null", ["null"])):
+            with Pipeline([str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)) as pipeline:
+                summary = pipeline.run()
+            runs[name] = {"fps": summary["fps"], "frames": summary["frames_out"], "elapsed_s": summary["elapsed_s"],
+                          "end_to_end_latency_ms": summary["end_to_end_latency_ms"],
+                          "stages": {k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
+                                     for k, v in summary["stages"].items()},
+                          "engine": summary["engine"]}
+            print(f"{name}: {summary['frames_out']} frames, {summary['fps']:.1f} FPS", flush=True)
+    folder = args.out / machine_slug(info)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bundled_model_fps.json").write_text(json.dumps({"machine": info, "model": str(model), "resolution": "640x360",
+                                                               "frames": args.frames, "runs": runs}, indent=2))
+    _plot(runs, folder / "bundled_model_fps.png", info)
+    print(f"wrote {folder / 'bundled_model_fps.json'} and .png")
+
+
+def _plot(runs: dict, path: Path, info: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    names = list(runs)
+    left.bar(names, [runs[n]["fps"] for n in names], color=["tab:blue", "tab:gray"])
+    left.axhline(30, color="tab:red", linestyle="--", label="30 FPS target")
+    left.set_ylabel("end-to-end FPS")
+    left.legend()
+    stages = runs["video_file"]["stages"]
+    right.barh(list(stages), [stages[s]["busy_fraction"] * 100 for s in stages])
+    right.set_xlabel("% of wall time busy (video_file run)")
+    figure.suptitle(f"bundled model, 640x360, {info['cpu']} ({info['cores_usable']} cores)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    main()
