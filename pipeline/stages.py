@@ -8,6 +8,7 @@ bound everything in flight.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
@@ -67,25 +68,34 @@ class BatchStage(Stage):
         self._next = 0
 
     def process(self) -> None:
-        while not self.halt.is_set():
-            frames = self._collect()
-            if frames is None:
-                return
-            if not frames:
-                continue
-            slot = self.acquire(self.batch_ring)
-            if slot is None:
-                return
-            started = time.perf_counter()
-            by_format: dict[PixelFormat, list[int]] = {}
-            for position, (_, frame) in enumerate(frames):
-                by_format.setdefault(frame.pixel_format, []).append(position)
-            for pixel_format, positions in by_format.items():
-                pictures = [frames[p][1].image for p in positions]
-                slot.images[positions] = preprocess_cpu(pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype)
-            slot.frames = frames
-            self.batch_ring.publish(slot)
-            self.timed(len(frames), started)
+        with self.stream_context():
+            while not self.halt.is_set():
+                frames = self._collect()
+                if frames is None:
+                    return
+                if not frames:
+                    continue
+                slot = self.acquire(self.batch_ring)
+                if slot is None:
+                    return
+                started = time.perf_counter()
+                self.fill(slot, frames)
+                slot.frames = frames
+                self.batch_ring.publish(slot)
+                self.timed(len(frames), started)
+
+    def stream_context(self):
+        """Where ``fill`` runs (a CUDA stream on GPU runs)."""
+        return contextlib.nullcontext()
+
+    def fill(self, slot: BatchSlot, frames: list) -> None:
+        """Preprocess ``frames`` into ``slot.images[:len(frames)]``."""
+        by_format: dict[PixelFormat, list[int]] = {}
+        for position, (_, frame) in enumerate(frames):
+            by_format.setdefault(frame.pixel_format, []).append(position)
+        for pixel_format, positions in by_format.items():
+            pictures = [frames[p][1].image for p in positions]
+            slot.images[positions] = preprocess_cpu(pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype)
 
     def _collect(self):
         """Up to max_batch (ring, frame slot) pairs; [] on a quiet poll; None at the end."""
@@ -179,35 +189,47 @@ class DetectRenderStage(Stage):
         self.class_names, self.render = tuple(class_names), render
 
     def process(self) -> None:
+        with self.stream_context():
+            while not self.halt.is_set():
+                result: ResultSlot | None = self.result_ring.get(timeout=POLL)
+                if result is None:
+                    if self.result_ring.drained():
+                        return
+                    continue
+                started = time.perf_counter()
+                self.wait_for(result)
+                outputs = result.outputs
+                for position, (frame_ring, frame) in enumerate(result.frames):
+                    detections = detect(
+                        outputs.loc[position], outputs.conf[position], outputs.mask[position], outputs.proto[position],
+                        self.priors, frame_size=frame.meta.size, params=self.params, image_size=self.image_size,
+                        class_names=self.class_names,
+                    )
+                    self.draw(frame, detections)
+                    out = self.acquire(self.output_ring)
+                    if out is None:
+                        return
+                    out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
+                    self.output_ring.publish(out)
+                result.frames, result.outputs = [], None
+                self.result_ring.release(result)
+                self.timed(max(1, len(outputs.loc)), started)
+
+    def stream_context(self):
+        return contextlib.nullcontext()
+
+    def wait_for(self, result: ResultSlot) -> None:
+        """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
+
+    def draw(self, frame: FrameSlot, detections) -> None:
+        """Render onto the frame slot's picture (BGR, in place)."""
         import cv2
 
-        while not self.halt.is_set():
-            result: ResultSlot | None = self.result_ring.get(timeout=POLL)
-            if result is None:
-                if self.result_ring.drained():
-                    return
-                continue
-            started = time.perf_counter()
-            outputs = result.outputs
-            for position, (frame_ring, frame) in enumerate(result.frames):
-                detections = detect(
-                    outputs.loc[position], outputs.conf[position], outputs.mask[position], outputs.proto[position],
-                    self.priors, frame_size=frame.meta.size, params=self.params, image_size=self.image_size,
-                    class_names=self.class_names,
-                )
-                if frame.pixel_format is not PixelFormat.BGR:
-                    frame.image = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420)
-                    frame.pixel_format = PixelFormat.BGR
-                if self.render is not None:
-                    render_cpu(frame.image, detections, self.render)
-                out = self.acquire(self.output_ring)
-                if out is None:
-                    return
-                out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
-                self.output_ring.publish(out)
-            result.frames, result.outputs = [], None
-            self.result_ring.release(result)
-            self.timed(max(1, position + 1), started)
+        if frame.pixel_format is not PixelFormat.BGR:
+            frame.image = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420)
+            frame.pixel_format = PixelFormat.BGR
+        if self.render is not None:
+            render_cpu(frame.image, detections, self.render)
 
     def finish(self) -> None:
         self.output_ring.close()
