@@ -1,6 +1,7 @@
 """The README's two set-up commands are what users and CI run: keep them in sync."""
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_main_command_is_a_real_cli_invocation():
     main_command, _ = quick_start_commands()
-    cli_part = main_command.rsplit("yolact-stream ", 1)[1].split()
+    cli_part = shlex.split(main_command.rsplit("yolact-stream ", 1)[1])
     build_parser().parse_args(cli_part)  # exits (fails the test) on an unknown option
 
 

@@ -142,6 +142,9 @@ def export_onnx(
     os.close(handle)
     try:
         onnx.save_model(onnx_model, temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600: give the file normal permissions
         os.replace(temporary, path)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None

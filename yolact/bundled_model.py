@@ -1,0 +1,109 @@
+"""Make the bundled CPU model from nothing, with one command:
+
+    python -m yolact.bundled_model [--work runs/bundled] [--checkpoint C.pth]
+
+1. synthetic data: 1000 training images (seed 100), 200 validation (seed 200) and a
+   held-out test set of 200 (seed 300), 320x320;
+2. train ``yolact_tiny`` (configs/models/yolact_tiny.yaml: 3000 iterations, batch 8)
+   — skipped with ``--checkpoint`` (an existing run's final weights);
+3. export ``assets/yolact_tiny.onnx`` (checked against PyTorch) and copy the weights to
+   ``assets/yolact_tiny.pth`` (original format);
+4. evaluate the ONNX file on the held-out set and write ``assets/MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+SEEDS = {"train": 100, "val": 200, "test": 300}
+COUNTS = {"train": 1000, "val": 200, "test": 200}
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("runs/bundled"))
+    parser.add_argument("--checkpoint", type=Path, help="skip training: use these weights")
+    parser.add_argument("--training-minutes", type=float, help="record the training time of an earlier run")
+    args = parser.parse_args()
+
+    from engines.onnxruntime import OnnxRuntimeEngine
+    from yolact.checkpoint import load_weights
+    from yolact.coco_eval import evaluate, format_table
+    from yolact.config import load_model_config
+    from yolact.export import export_onnx, verify_onnx
+    from yolact.model import YolactModel
+    from yolact.synthetic_data import make_coco_dataset
+    from yolact.train import DataSpec, train
+
+    config = load_model_config("yolact_tiny")
+    data = {}
+    for split, seed in SEEDS.items():
+        folder = args.work / "data" / split
+        annotations = folder / "annotations.json"
+        if not annotations.is_file():
+            make_coco_dataset(folder, num_images=COUNTS[split], seed=seed, width=320, height=320)
+        data[split] = DataSpec(annotations, folder / "images")
+    minutes = args.training_minutes
+    checkpoint = args.checkpoint
+    if checkpoint is None:
+        started = time.monotonic()
+        checkpoint = train(config, train_data=data["train"], val_data=data["val"], out_dir=args.work / "train", resume=True)
+        minutes = (time.monotonic() - started) / 60
+    model = YolactModel(config)
+    load_weights(model, checkpoint)
+    model.eval()
+    onnx_path = export_onnx(model, ASSETS / "yolact_tiny.onnx", overwrite=True)
+    verify_onnx(model, onnx_path)
+    shutil.copyfile(checkpoint, ASSETS / "yolact_tiny.pth")
+    with OnnxRuntimeEngine(onnx_path) as engine:
+        scores = evaluate(lambda batch: [engine.infer(batch)[n] for n in ("loc", "conf", "mask", "proto")],
+                          data["test"].annotations, data["test"].images, config=engine.metadata.config)
+    print(format_table(scores))
+    write_model_card(config, scores, minutes, checkpoint)
+
+
+def write_model_card(config, scores: dict, minutes: float | None, checkpoint: Path) -> None:
+    training = config.training
+    rows = "\n".join(f"| {kind} | " + " | ".join(f"{100 * values[k]:.1f}" for k in ("AP", "AP50", "AP75")) + " |"
+                     for kind, values in scores.items())
+    time_text = f"{minutes:.0f} minutes" if minutes else "not recorded"
+    card = f"""# yolact_tiny — the bundled CPU model
+
+A small YOLACT trained from scratch on synthetic shapes; the default model of
+`yolact-stream run`. Files: `yolact_tiny.onnx` (self-describing: config and priors in
+its metadata), `yolact_tiny.pth` (the same weights in the original checkpoint format).
+
+- Architecture: `configs/models/yolact_tiny.yaml` — ResNet-style basic blocks 1-1-1-1
+  (16 → 128 channels), FPN 64 channels (P3–P7), 16 prototypes of 80×80, input 320×320,
+  6402 priors, classes {", ".join(config.class_names)}.
+- Data: `yolact.synthetic_data.make_coco_dataset`, 320×320, train {COUNTS['train']} images
+  (seed {SEEDS['train']}), validation {COUNTS['val']} (seed {SEEDS['val']}), held-out test
+  {COUNTS['test']} (seed {SEEDS['test']}); 1–6 objects per image, occlusion, textures.
+- Training: SGD lr {training.lr}, momentum {training.momentum}, weight decay {training.weight_decay},
+  batch {training.batch_size}, {training.max_iter} iterations, warm-up {training.warmup_iters},
+  steps {list(training.lr_steps)} ×{training.lr_gamma}, augmentations on (expand ≤ {training.max_expand}),
+  seed {training.seed}; on a 2-core CPU (no GPU) in {time_text}.
+- Command: `python -m yolact.bundled_model` (data, training, export, evaluation, this card).
+
+COCO metrics of the ONNX file (ONNX Runtime) on the held-out test set (%):
+
+| | AP | AP50 | AP75 |
+| --- | --- | --- | --- |
+{rows}
+
+Speed: see `benchmarks/results/*/bundled_model_fps.json` (`python benchmarks/bundled_model_fps.py`).
+Intended use: demos, tests and CPU pipelines on synthetic-shape video; it knows
+nothing about real-world objects.
+"""
+    (ASSETS / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+    (ASSETS / "model_card.json").write_text(json.dumps({"scores": scores, "training_minutes": minutes,
+                                                        "checkpoint": checkpoint.name}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
