@@ -16,9 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, machine_slug  # noqa: E402
 
+from pipeline.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.runner import Pipeline, RunOptions, default_model  # noqa: E402
 from yolact.synthetic_data import make_video_with_ground_truth  # noqa: E402
 

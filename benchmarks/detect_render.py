@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import machine_info, machine_slug  # noqa: E402
 
+from pipeline.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.render import RenderOptions, render_cpu  # noqa: E402
 from yolact.config import load_model_config  # noqa: E402
 from yolact.detection import DetectionParams, detect  # noqa: E402

@@ -8,10 +8,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from pipeline import cli_build, cli_export, cli_run, cli_train
+from pipeline import cli_bench, cli_build, cli_export, cli_run, cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 
-COMMANDS = {"run": cli_run, "export": cli_export, "build": cli_build}
+COMMANDS = {"run": cli_run, "bench": cli_bench, "export": cli_export, "build": cli_build}
 
 
 def build_parser() -> argparse.ArgumentParser:

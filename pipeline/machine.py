@@ -1,4 +1,4 @@
-"""What a benchmark ran on: recorded in every results file."""
+"""What a benchmark ran on: recorded in every report (bench command and benchmarks/)."""
 
 from __future__ import annotations
 
