@@ -109,19 +109,16 @@ def run_bench(source: str | Path, engine, *, frames: int, batches: tuple[int, ..
     first_batch = min(inference) if inference else None
     outputs = engine.infer(np.ascontiguousarray(inputs[:1]).astype(spec.dtype)) if inference else None
 
-    def detect_render(frame):
-        detections = detect(outputs.loc[0], outputs.conf[0], outputs.mask[0], outputs.proto[0], priors,
-                             frame_size=frame.shape[:2], params=params, image_size=size, class_names=config.class_names)
-        render_cpu(frame.copy(), detections, render)
-
-    stages["detect+render"] = _timed("detect+render", pick, detect_render, show)
-
-    def sequential(frame):
-        batch_input = preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype)
-        result = engine.infer(batch_input)
+    def detect_and_draw(result, frame):
         detections = detect(result.loc[0], result.conf[0], result.mask[0], result.proto[0], priors,
                             frame_size=frame.shape[:2], params=params, image_size=size, class_names=config.class_names)
         render_cpu(frame.copy(), detections, render)
+
+    stages["detect+render"] = _timed("detect+render", pick, lambda frame: detect_and_draw(outputs, frame), show)
+
+    def sequential(frame):
+        batch_input = preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype)
+        detect_and_draw(engine.infer(batch_input), frame)
 
     sequential_series = _timed("sequential", pick, sequential, show)
     show("pipelined run")

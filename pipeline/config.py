@@ -12,22 +12,11 @@ import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.render import RenderOptions
 from yolact.config_schema import build_dataclass, load_yaml_file, require
 from yolact.errors import ConfigError
 
 MODES = ("file", "live")
-
-
-@dataclass(frozen=True, slots=True)
-class RenderConfig:
-    masks: bool = True
-    boxes: bool = True
-    labels: bool = True
-    scores: bool = True
-    alpha: float = 0.45
-
-    def __post_init__(self) -> None:
-        require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +29,7 @@ class PipelineConfig:
     age_budget_ms: float | None = None
     score_threshold: float = 0.15
     pixel_format: str = "bgr24"
-    render: RenderConfig = RenderConfig()
+    render: RenderOptions = RenderOptions()  # its score_threshold is replaced by the one above
 
     def __post_init__(self) -> None:
         require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")

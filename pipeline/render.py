@@ -18,6 +18,7 @@ from functools import cache
 import cv2
 import numpy as np
 
+from yolact.config_schema import require
 from yolact.detections import Detections
 
 LABEL_FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -37,12 +38,9 @@ class RenderOptions:
     font_scale: float = 0.5
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
-        if not 0.0 <= self.score_threshold <= 1.0:
-            raise ValueError(f"score_threshold must be in [0, 1], got {self.score_threshold}")
-        if self.box_thickness < 1:
-            raise ValueError(f"box_thickness must be >= 1, got {self.box_thickness}")
+        require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha}")
+        require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
+        require(self.box_thickness >= 1, "box_thickness", f"must be >= 1, got {self.box_thickness}")
 
 
 @cache

@@ -13,6 +13,7 @@ complete and playable); a second halts at once (outputs are still closed properl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import threading
@@ -27,7 +28,6 @@ from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
 from pipeline.metrics import Metrics
 from pipeline.preprocess import PixelFormat
-from pipeline.render import RenderOptions
 from pipeline.ring import Policy, Ring
 from pipeline.sink import Sink, check_output_free, make_sink
 from pipeline.source import FileSource, Source, open_source
@@ -157,8 +157,7 @@ class Pipeline:
         for ring in self.rings:
             self.metrics.add_ring(ring)
         common = dict(halt=self.halt, on_error=self._on_error)
-        render = RenderOptions(**{f: getattr(config.render, f) for f in ("masks", "boxes", "labels", "scores", "alpha")},
-                               score_threshold=config.score_threshold)
+        render = dataclasses.replace(config.render, score_threshold=config.score_threshold)
         self.stages = [
             DecodeStage(source, i, frame_rings[i], source_stop=self.source_stop, metrics=self.metrics.stage(f"decode[{i}]"), **common)
             for i, source in enumerate(self.sources)

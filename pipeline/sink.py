@@ -245,9 +245,8 @@ def check_output_free(spec: str, *, overwrite: bool) -> None:
     path = Path(spec)
     if path.exists() and path.is_file() and not overwrite:
         raise OutputError(f"output {path} exists; pass --overwrite to replace it")
-    parent = path.parent if path.suffix else path.parent
-    if not parent.exists():
-        raise OutputError(f"cannot write {path}: folder {parent} does not exist")
+    if not path.parent.exists():
+        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
 
 
 def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fraction | None, audio_from=None, class_names=()) -> Sink:

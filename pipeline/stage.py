@@ -48,5 +48,16 @@ class Stage(threading.Thread):
             slot = ring.acquire(timeout=POLL)
         return slot
 
+    def receive(self, ring):
+        """The next published slot of ``ring`` (waiting in POLL steps); None once the ring
+        is closed and drained, or the stage is halted."""
+        while not self.halt.is_set():
+            slot = ring.get(timeout=POLL)
+            if slot is not None:
+                return slot
+            if ring.drained():
+                return None
+        return None
+
     def timed(self, frames: int, started: float) -> None:
         self.metrics.record(frames, time.perf_counter() - started)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engines.base import CONTRACT_OUTPUTS, RawOutputs
-from pipeline.frame import BatchSlot, FrameMeta, FrameSlot, OutputSlot, ResultSlot
+from pipeline.frame import BatchSlot, FrameMeta, FrameSlot, ResultSlot
 from pipeline.metrics import Metrics
 from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu
@@ -138,12 +138,7 @@ class InferStage(Stage):
         self.engine, self.batch_ring, self.result_ring = engine, batch_ring, result_ring
 
     def process(self) -> None:
-        while not self.halt.is_set():
-            batch: BatchSlot | None = self.batch_ring.get(timeout=POLL)
-            if batch is None:
-                if self.batch_ring.drained():
-                    return
-                continue
+        while (batch := self.receive(self.batch_ring)) is not None:
             started = time.perf_counter()
             ready = None
             if self.engine.device == "cuda":
@@ -164,7 +159,7 @@ class InferStage(Stage):
             batch.frames = []
             self.batch_ring.release(batch)
             self.result_ring.publish(result)
-            self.timed(result_count(result), started)
+            self.timed(len(result.frames), started)
 
     def _infer(self, batch: BatchSlot) -> RawOutputs:
         outputs = self.engine.infer(batch.images[: batch.count])
@@ -174,10 +169,6 @@ class InferStage(Stage):
 
     def finish(self) -> None:
         self.result_ring.close()
-
-
-def result_count(result: ResultSlot) -> int:
-    return len(result.frames)
 
 
 class DetectRenderStage(Stage):
@@ -190,12 +181,7 @@ class DetectRenderStage(Stage):
 
     def process(self) -> None:
         with self.stream_context():
-            while not self.halt.is_set():
-                result: ResultSlot | None = self.result_ring.get(timeout=POLL)
-                if result is None:
-                    if self.result_ring.drained():
-                        return
-                    continue
+            while (result := self.receive(self.result_ring)) is not None:
                 started = time.perf_counter()
                 self.wait_for(result)
                 outputs = result.outputs
@@ -242,12 +228,7 @@ class SinkStage(Stage):
         self.metrics_all, self.request_stop = metrics_all, request_stop
 
     def process(self) -> None:
-        while not self.halt.is_set():
-            out: OutputSlot | None = self.output_ring.get(timeout=POLL)
-            if out is None:
-                if self.output_ring.drained():
-                    return
-                continue
+        while (out := self.receive(self.output_ring)) is not None:
             started = time.perf_counter()
             frame = out.frame
             if frame.ready is not None:

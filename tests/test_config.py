@@ -100,3 +100,15 @@ def test_yaml_file_errors(tmp_path):
     config = load_model_config(custom)
     assert (config.name, config.num_classes, config.image_size) == ("custom", 3, 256)
     assert config.backbone.layers == (3, 4, 6, 3)  # defaults are the ResNet-50 preset's
+
+
+def test_pipeline_render_section_is_validated_with_its_key(tmp_path):
+    from pipeline.config import load_pipeline_config
+
+    preset = tmp_path / "mine.yaml"
+    preset.write_text("name: mine\nrender: {alpha: 2}\n")
+    with pytest.raises(ConfigError, match=r"^render\.alpha: must be in \[0, 1\]"):
+        load_pipeline_config(preset)
+    preset.write_text("name: mine\nrender: {class_filter: [0, 2], box_thickness: 3}\n")
+    render = load_pipeline_config(preset).render
+    assert (render.class_filter, render.box_thickness) == ((0, 2), 3)

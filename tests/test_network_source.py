@@ -55,6 +55,19 @@ def server():
     instance.kill()
 
 
+def read_in_background(source):
+    """Start a thread that records the arrival time of every frame; returns (stop, times, thread)."""
+    stop, received = threading.Event(), []
+
+    def consume():
+        for _ in source.frames(stop):
+            received.append(time.monotonic())
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    return stop, received, reader
+
+
 FAST_RETRY = NetworkOptions(open_timeout=2, read_timeout=1, max_retries=20, backoff_initial=0.1, backoff_max=0.5)
 
 
@@ -73,16 +86,8 @@ def test_reads_frames_from_rtsp(server):
 
 def test_server_killed_and_restarted_reconnects(server):
     source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
-    stop = threading.Event()
-    received: list[float] = []
+    stop, received, reader = read_in_background(source)
     restarted = {}
-
-    def consume():
-        for _ in source.frames(stop):
-            received.append(time.monotonic())
-
-    reader = threading.Thread(target=consume)
-    reader.start()
     try:
         for round_number in range(3):
             deadline = time.monotonic() + 15
@@ -124,15 +129,7 @@ def test_server_down_at_start_gives_up_with_a_clear_error():
 
 def test_stall_is_detected_then_reconnects(server):
     source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
-    stop = threading.Event()
-    received = []
-
-    def consume():
-        for _ in source.frames(stop):
-            received.append(time.monotonic())
-
-    reader = threading.Thread(target=consume)
-    reader.start()
+    stop, received, reader = read_in_background(source)
     try:
         deadline = time.monotonic() + 15
         while len(received) < 10 and time.monotonic() < deadline:

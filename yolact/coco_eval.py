@@ -37,7 +37,7 @@ def score_results(annotation_file: str | Path, results: list[dict], *, quiet: bo
             if not results:
                 scores[name] = dict.fromkeys(METRIC_NAMES, 0.0)
                 continue
-            predictions = truth.loadRes(_for_loadres(results))
+            predictions = truth.loadRes([dict(item) for item in results])  # loadRes adds keys: keep ours intact
             evaluator = COCOeval(truth, predictions, iou_type)
             evaluator.evaluate()
             evaluator.accumulate()
@@ -96,8 +96,3 @@ def format_table(scores: dict[str, dict[str, float]]) -> str:
     for kind, values in scores.items():
         lines.append(f"{kind:6}" + "".join(f"{100 * values[name]:>10.1f}" for name in METRIC_NAMES))
     return "\n".join(lines)
-
-
-def _for_loadres(results: list[dict]) -> list[dict]:
-    """pycocotools wants RLE counts as bytes or str; ours are str already: copy as is."""
-    return [dict(item) for item in results]
