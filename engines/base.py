@@ -110,6 +110,10 @@ class Engine(abc.ABC):
     def __init__(self, model_path: str | Path, *, device: str = "cpu"):
         self.model_path = Path(model_path)
         self.device = device
+        # False when other busy threads share the CPU (the pipeline): backends whose
+        # worker threads spin while idle stop spinning, so decode/preprocess/render get
+        # the cores. Set before opening.
+        self.exclusive_cpu = True
         self.stats = InferenceStats()
         self.input_spec: InputSpec | None = None
         self.metadata: ModelMetadata | None = None

@@ -87,6 +87,9 @@ class OnnxRuntimeEngine(Engine):
         options.log_severity_level = 3
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        if not self.exclusive_cpu:
+            # measured on 2 cores: +7% pipelined FPS, -5% inference alone
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = ["CPUExecutionProvider"]

@@ -67,4 +67,10 @@ def format_report(report: dict) -> str:
     bound = report["bound_by"]
     lines.append(f"bound by {bound['stage']} ({bound['stage_fps']:.1f} FPS alone); pipelined = {bound['pipelined_over_slowest']:.2f}x "
                  f"the slowest stage, {bound['pipelined_over_sequential']:.2f}x the sequential loop")
+    if bound.get("why"):
+        lines.append(f"why: {bound['why']}")
+    pipelined = report.get("resources", {}).get("pipelined")
+    if pipelined:
+        gpu = f", GPU {pipelined['gpu_percent_mean']:.0f}%" if pipelined.get("gpu_percent_mean") is not None else ""
+        lines.append(f"pipelined run: {pipelined['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS {pipelined['rss_mb_peak']:.0f} MB")
     return "\n".join(lines)

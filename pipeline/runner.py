@@ -116,6 +116,7 @@ class Pipeline:
             raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
         engine_options = {"config": options.config} if options.config else {}
         self.engine, self.engine_choice = create_engine(model, backend=options.backend, device=options.device, **engine_options)
+        self.engine.exclusive_cpu = False
         self.engine.__enter__()
         spec = self.engine.input_spec
         max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))

@@ -67,11 +67,12 @@ class Source(abc.ABC):
 class FileSource(Source):
     """A video file decoded by PyAV (frame-threaded). Corrupt packets are skipped and counted."""
 
-    def __init__(self, path: str | Path, *, pixel_format: PixelFormat = PixelFormat.BGR, threads: int = 0):
+    def __init__(self, path: str | Path, *, pixel_format: PixelFormat = PixelFormat.BGR, threads: int = 0, max_frames: int | None = None):
         self.path = Path(path)
         self.name = str(path)
         self.pixel_format = pixel_format
         self.threads = threads
+        self.max_frames = max_frames
         self.corrupt_packets = 0
         self.has_audio = False
         self._container = None
@@ -109,6 +110,7 @@ class FileSource(Source):
         stream = self._container.streams.video[0]
         time_base = stream.time_base
         fmt = self.pixel_format.value
+        count = 0
         for packet in self._container.demux(stream):
             if stop.is_set():
                 return
@@ -118,6 +120,10 @@ class FileSource(Source):
                 self.corrupt_packets += 1
                 continue
             for frame in decoded:
+                if self.max_frames is not None and count >= self.max_frames:
+                    self.health = "finished"
+                    return
+                count += 1
                 yield DecodedFrame(frame.to_ndarray(format=fmt), self.pixel_format, frame.pts, frame.time_base or time_base)
         self.health = "finished"
 
