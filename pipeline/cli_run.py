@@ -32,6 +32,13 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch", type=int, help="engine batch size (overrides the preset)")
     parser.add_argument("--score-threshold", type=float, help="display/keep threshold (default 0.15)")
     parser.add_argument("--metrics", type=Path, help="write the run's metrics as JSON")
+    parser.add_argument("--retries", type=int, metavar="N",
+                        help="network sources: consecutive failed connects before giving up (-1: never give up; default from the preset: 10)")
+    parser.add_argument("--stall-timeout", type=float, metavar="S",
+                        help="network sources: seconds without data before a stall is declared and the stream reconnected (default 5)")
+    parser.add_argument("--open-timeout", type=float, metavar="S", help="network sources: seconds to connect (default 5)")
+    parser.add_argument("--on-resolution-change", choices=("scale", "split"),
+                        help="video outputs when a stream changes size: scale to the first size (default) or split into .partN files")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
@@ -59,7 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         model=args.model, config=args.config, backend=args.backend, device=args.device, preset=args.preset,
         batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,
-        progress=not args.quiet, metrics_path=args.metrics,
+        progress=not args.quiet, metrics_path=args.metrics, on_resolution_change=args.on_resolution_change,
+        network_overrides=_network_overrides(args),
     )
     with Pipeline(args.source, args.output or ["null"], options) as pipeline:
         if not args.quiet:
@@ -68,3 +76,14 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(pipeline.metrics.summary_table())
     return 0
+
+
+def _network_overrides(args: argparse.Namespace) -> dict:
+    overrides = {}
+    if args.retries is not None:
+        overrides["max_retries"] = None if args.retries < 0 else args.retries
+    if args.stall_timeout is not None:
+        overrides["stall_timeout"] = args.stall_timeout
+    if args.open_timeout is not None:
+        overrides["open_timeout"] = args.open_timeout
+    return overrides

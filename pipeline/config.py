@@ -12,11 +12,13 @@ import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.network_source import NetworkOptions
 from pipeline.render import RenderOptions
 from yolact.config_schema import build_dataclass, load_yaml_file, require
 from yolact.errors import ConfigError
 
 MODES = ("file", "live")
+RESOLUTION_CHANGES = ("scale", "split")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,10 @@ class PipelineConfig:
     score_threshold: float = 0.15
     pixel_format: str = "bgr24"
     render: RenderOptions = RenderOptions()  # its score_threshold is replaced by the one above
+    network: NetworkOptions = NetworkOptions()
+    # a stream changing resolution mid-run: "scale" every frame to the first size (one
+    # file), or "split": close the file and go on in <name>.part2.mp4, part3, ...
+    on_resolution_change: str = "scale"
 
     def __post_init__(self) -> None:
         require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
@@ -38,6 +44,8 @@ class PipelineConfig:
         require(self.frame_ring_capacity >= 2, "frame_ring_capacity", f"must be >= 2, got {self.frame_ring_capacity}")
         require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
         require(self.pixel_format in ("bgr24", "yuv420p"), "pixel_format", f"must be bgr24 or yuv420p, got {self.pixel_format!r}")
+        require(self.on_resolution_change in RESOLUTION_CHANGES, "on_resolution_change",
+                f"must be one of {', '.join(RESOLUTION_CHANGES)}, got {self.on_resolution_change!r}")
 
     def replace(self, **changes) -> PipelineConfig:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

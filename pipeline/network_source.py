@@ -2,11 +2,13 @@
 
 Facts this is built on (measured with PyAV 18 / FFmpeg 8 on loopback):
 - a server that dies mid-stream just ends the decode iterator: that is a disconnect;
-- a stalled stream (socket open, no data) raises after ~2x the read timeout;
+- a stalled stream (socket open, no data) raises after ~2x the read timeout, so FFmpeg
+  gets half of ``stall_timeout`` and a stall is noticed within the configured budget;
 - without our own drop-oldest ring a slow consumer lags without bound.
 So: RTSP over TCP, open and read timeouts, and on any end or error a reconnect with
 capped exponential backoff and jitter, until ``max_retries`` consecutive failures.
-Health: connecting → live → (stalled | reconnecting) → live ... or failed.
+Health: connecting → live → (stalled | reconnecting) → live ... or failed; every
+transition is also reported as one status line through ``report`` (the CLI prints it).
 Credentials in URLs are masked in every message.
 """
 
@@ -15,31 +17,43 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
 from pipeline.source import DecodedFrame, Source, mask_url
+from yolact.config_schema import require
 from yolact.errors import SourceFailedError
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkOptions:
-    open_timeout: float = 5.0
-    read_timeout: float = 5.0
+    """The ``network:`` section of a pipeline preset (and --retries / --stall-timeout)."""
+
+    open_timeout: float = 5.0  # seconds to connect
+    stall_timeout: float = 5.0  # no data for this long (socket open) = stalled → reconnect
     max_retries: int | None = 10  # consecutive failed connects before giving up; None: forever
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
     jitter: float = 0.25  # +- fraction of the delay
     low_latency_probe: bool = True  # analyzeduration=0 / small probesize: connect in ~0.1 s
 
+    def __post_init__(self) -> None:
+        require(self.open_timeout > 0, "open_timeout", f"must be > 0 seconds, got {self.open_timeout}")
+        require(self.stall_timeout > 0, "stall_timeout", f"must be > 0 seconds, got {self.stall_timeout}")
+        require(self.max_retries is None or self.max_retries >= 0, "max_retries", f"must be >= 0 or null (forever), got {self.max_retries}")
+        require(0 <= self.backoff_initial <= self.backoff_max, "backoff_initial",
+                f"must be between 0 and backoff_max ({self.backoff_max}), got {self.backoff_initial}")
+        require(0 <= self.jitter < 1, "jitter", f"must be in [0, 1), got {self.jitter}")
+
 
 class NetworkSource(Source):
     is_live = True
 
     def __init__(self, url: str, *, options: NetworkOptions | None = None, pixel_format: PixelFormat = PixelFormat.BGR,
-                 seed: int | None = None):
+                 seed: int | None = None, report: Callable[[str], None] | None = None):
         self.url = url
+        self.report = report  # called with one status line per health change
         self.name = mask_url(url)
         self.options = options or NetworkOptions()
         self.pixel_format = pixel_format
@@ -50,11 +64,14 @@ class NetworkSource(Source):
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
-    def _set_health(self, state: str) -> None:
+    def _set_health(self, state: str, detail: str = "") -> None:
         with self._lock:
-            if state != self.health:
+            changed = state != self.health
+            if changed:
                 self.health = state
                 self.events.append((time.monotonic(), state))
+        if (changed or detail) and self.report is not None:
+            self.report(f"{self.name}: {state}{' — ' + detail if detail else ''}")
 
     def _open_container(self):
         import av
@@ -65,7 +82,8 @@ class NetworkSource(Source):
             options["rtsp_transport"] = "tcp"
         if self.options.low_latency_probe:
             options.update({"analyzeduration": "0", "probesize": "32", "fflags": "nobuffer"})
-        return av.open(self.url, options=options, timeout=(self.options.open_timeout, self.options.read_timeout))
+        # FFmpeg gives up on a silent socket after about twice its read timeout
+        return av.open(self.url, options=options, timeout=(self.options.open_timeout, self.options.stall_timeout / 2))
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
         import av
@@ -78,17 +96,21 @@ class NetworkSource(Source):
             except (av.error.FFmpegError, OSError) as error:
                 failures += 1
                 reason = getattr(error, "strerror", None) or type(error).__name__
-                if self.options.max_retries is not None and failures > self.options.max_retries:
-                    self._set_health("failed")
+                limit = self.options.max_retries
+                if limit is not None and failures > limit:
+                    self._set_health("failed", f"gave up after {failures} attempts")
                     raise SourceFailedError(
                         f"{self.name}: cannot connect after {failures} attempts ({reason}); check the address and that the server is up"
                     ) from None
-                if stop.wait(self._backoff(failures)):
+                delay = self._backoff(failures)
+                retries = f"retry {failures} of {limit}" if limit is not None else f"retry {failures}"
+                self._set_health(self.health, f"connect failed ({reason}); {retries} in {delay:.1f} s")
+                if stop.wait(delay):
                     return
                 continue
             self.connects += 1
             failures = 0
-            self._set_health("live")
+            self._set_health("live", f"connected ({self.connects - 1} reconnects so far)" if self.connects > 1 else "")
             try:
                 stream = container.streams.video[0]
                 time_base = stream.time_base
@@ -98,11 +120,14 @@ class NetworkSource(Source):
                         return
                 # the iterator ended: the server closed the stream
             except av.error.ExitError:
-                self._set_health("stalled")  # read timeout with the socket open
-            except (av.error.FFmpegError, OSError, IndexError):
-                pass
+                # read timeout with the socket open
+                self._set_health("stalled", f"no data for {self.options.stall_timeout:g} s; reconnecting")
+            except (av.error.FFmpegError, OSError, IndexError) as error:
+                self._set_health("reconnecting", f"stream error ({getattr(error, 'strerror', None) or type(error).__name__})")
             finally:
                 container.close()
+            if self.health == "live":
+                self._set_health("reconnecting", "stream ended")
             self.disconnects += 1
             if stop.wait(self._backoff(1)):
                 return

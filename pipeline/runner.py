@@ -27,6 +27,7 @@ from engines.registry import create_engine
 from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
 from pipeline.metrics import Metrics
+from pipeline.network_source import NetworkSource
 from pipeline.preprocess import PixelFormat
 from pipeline.ring import Policy, Ring
 from pipeline.sink import Sink, check_output_free, make_sink
@@ -38,6 +39,11 @@ from yolact.errors import ConfigError, StageError, YolactStreamError
 
 JOIN_TIMEOUT = 5.0
 PROGRESS_INTERVAL = 0.5
+def _status_line(line: str) -> None:
+    """A source's health change, on its own line (the progress line is redrawn after it)."""
+    print(f"\r{line:<78}", file=sys.stderr, flush=True)
+
+
 def default_model() -> Path:
     """The bundled model (assets/yolact_tiny.onnx), wherever the package is installed."""
     import importlib.resources
@@ -60,6 +66,8 @@ class RunOptions:
     progress: bool = True
     metrics_path: Path | None = None
     detection_overrides: dict = field(default_factory=dict)
+    network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
+    on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
 
 
 class Pipeline:
@@ -106,11 +114,16 @@ class Pipeline:
         for spec in self.output_specs:
             check_output_free(spec, overwrite=options.overwrite)
         self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
-        for source in self.sources:
-            source.open()
         preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
         config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
-        self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold)
+        network = dataclasses.replace(config.network, **options.network_overrides) if options.network_overrides else config.network
+        self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold, network=network,
+                                              on_resolution_change=options.on_resolution_change)
+        for source in self.sources:
+            if isinstance(source, NetworkSource):
+                source.options = config.network
+                source.report = source.report or _status_line
+            source.open()
         model = options.model or default_model()
         if not Path(model).exists() and options.model is None:
             raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
@@ -129,7 +142,8 @@ class Pipeline:
             audio = source.path if isinstance(source, FileSource) and source.has_audio else None
             self.sinks[stream_id] = [
                 make_sink(output, stream_id=stream_id, num_streams=num_streams, frame_rate=source.frame_rate, audio_from=audio,
-                          class_names=model_config.class_names)
+                          class_names=model_config.class_names, overwrite=options.overwrite,
+                          on_resolution_change=self.config.on_resolution_change)
                 for output in self.output_specs
             ] + self.extra_sinks.get(stream_id, [])
         self._build(config, max_batch, params, model_config)

@@ -9,6 +9,7 @@ errors and Ctrl-C too), so a video file stays playable and JSON stays valid.
 from __future__ import annotations
 
 import abc
+import glob
 import heapq
 import json
 import os
@@ -51,25 +52,34 @@ class VideoFileSink(Sink):
     """H.264 (libx264, yuv420p) into mp4/mkv/...; the source's pts and time base are kept.
 
     Odd frame sizes are padded by one replicated pixel (yuv420p needs even sizes).
-    Frames whose size differs from the first are scaled to it. With ``audio_from``
-    (the input file), its audio is copied into the output at close (no re-encode).
-    Written to a temporary file in the same folder and renamed at close.
+    Frames whose size differs from the first are scaled to it, or with ``split`` the
+    file is finished and the run goes on in ``<stem>.part2<suffix>``, ``part3``, ...
+    (each part's timestamps start at 0). With ``audio_from`` (the input file), its audio
+    is copied into the output at close (no re-encode; not for split outputs).
+    Written to a temporary file in the same folder and renamed when finished.
     """
 
     def __init__(self, path: str | Path, *, frame_rate: Fraction | None = None, codec: str = "libx264",
-                 audio_from: str | Path | None = None, crf: int = 20):
+                 audio_from: str | Path | None = None, crf: int = 20, split: bool = False):
         self.path = Path(path)
         self.name = str(path)
         self.frame_rate = frame_rate or Fraction(30)
         self.codec, self.crf = codec, crf
         self.audio_from = audio_from
+        self.split = split
         self.frames_written = 0
+        self.parts: list[Path] = []  # finished files, in order
         self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
         self._container = None
         self._stream = None
         self._size = None
         self._last_pts = None
         self._pts_offset = 0
+        self._rebase = False
+
+    @staticmethod
+    def part_path(path: Path, number: int) -> Path:
+        return path if number == 1 else path.with_name(f"{path.stem}.part{number}{path.suffix}")
 
     def _open(self, height: int, width: int, time_base: Fraction | None) -> None:
         import av
@@ -86,6 +96,9 @@ class VideoFileSink(Sink):
     def write(self, image, meta, detections) -> bool:
         import av
 
+        if self._container is not None and self.split and image.shape[:2] != self._size:
+            self._finish_part(final=False)
+            self._last_pts, self._rebase = None, True
         if self._container is None:
             self._open(image.shape[0], image.shape[1], meta.time_base)
         height, width = self._size
@@ -97,6 +110,8 @@ class VideoFileSink(Sink):
         pts = meta.pts if meta.time_base == self._stream.time_base and meta.pts is not None else None
         if pts is None:
             pts = round(meta.index / self.frame_rate / self._stream.time_base)
+        if self._rebase:
+            self._pts_offset, self._rebase = -pts, False
         pts += self._pts_offset
         if self._last_pts is not None and pts <= self._last_pts:
             # timestamps went back (a live source reconnected): continue one frame after
@@ -111,20 +126,24 @@ class VideoFileSink(Sink):
         self.frames_written += 1
         return True
 
-    def close(self) -> None:
-        if self._container is None:
-            return
+    def _finish_part(self, *, final: bool) -> None:
         try:
             for packet in self._stream.encode():
                 self._container.mux(packet)
         finally:
             self._container.close()
             self._container = None
-        if self.audio_from and _has_audio(self.audio_from):
-            _mux_with_audio(self._partial, self.audio_from, self.path)
+        target = self.part_path(self.path, len(self.parts) + 1)
+        if final and not self.parts and self.audio_from and _has_audio(self.audio_from):
+            _mux_with_audio(self._partial, self.audio_from, target)
             self._partial.unlink()
         else:
-            os.replace(self._partial, self.path)
+            os.replace(self._partial, target)
+        self.parts.append(target)
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._finish_part(final=True)
 
 
 class JsonLinesSink(Sink):
@@ -170,13 +189,16 @@ class CocoResultsSink(Sink):
 class ImageFolderSink(Sink):
     """Annotated images into a folder, named after the input image (or frame_000123.png)."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, *, overwrite: bool = False):
         self.folder = Path(folder)
         self.name = str(folder)
+        self.overwrite = overwrite
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, image, meta, detections) -> bool:
         name = meta.label or f"frame_{meta.index:06d}.png"
+        if not self.overwrite and (self.folder / name).exists():
+            raise OutputError(f"output {self.folder / name} exists; pass --overwrite to replace it")
         if not cv2.imwrite(str(self.folder / name), image):
             raise OutputError(f"cannot write {self.folder / name}")
         return True
@@ -249,8 +271,13 @@ def check_output_free(spec: str, *, overwrite: bool) -> None:
         raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
 
 
-def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fraction | None, audio_from=None, class_names=()) -> Sink:
-    """A sink for an output spec; with several streams, file names get a _s<id> suffix."""
+def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fraction | None, audio_from=None, class_names=(),
+              overwrite: bool = False, on_resolution_change: str = "scale") -> Sink:
+    """A sink for an output spec; with several streams, file names get a _s<id> suffix.
+
+    Refuses (OutputError) to replace an existing file without ``overwrite``: the file
+    actually written is checked, including the _s<id> and .partN names.
+    """
     if spec == "null":
         return NullSink()
     if spec == "window":
@@ -264,13 +291,20 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
         path = path.with_name(f"{path.stem}_s{stream_id}{path.suffix}")
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        return VideoFileSink(path, frame_rate=frame_rate, audio_from=audio_from)
+        split = on_resolution_change == "split"
+        check_output_free(str(path), overwrite=overwrite)
+        if split and not overwrite:
+            for existing in sorted(path.parent.glob(f"{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}")):
+                raise OutputError(f"output {existing} exists (a part of a split output); pass --overwrite to replace it")
+        return VideoFileSink(path, frame_rate=frame_rate, audio_from=audio_from, split=split)
     if suffix == ".jsonl":
+        check_output_free(str(path), overwrite=overwrite)
         return JsonLinesSink(path, stream_id=stream_id)
     if suffix == ".json":
+        check_output_free(str(path), overwrite=overwrite)
         return CocoResultsSink(path)
     if suffix == "" or path.is_dir():
-        return ImageFolderSink(path)
+        return ImageFolderSink(path, overwrite=overwrite)
     raise OutputError(f"unknown output type {suffix!r} for {path}: use .mp4/.mkv (video), .jsonl (detections), .json (COCO results), a folder (images), window or null")
 
 

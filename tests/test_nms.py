@@ -65,3 +65,15 @@ def test_cross_class_invariants(problem):
     np.fill_diagonal(iou, 0)
     assert np.all(iou <= threshold + 1e-6)
     assert scores.max(0).argmax() in index
+
+
+def test_jaccard_of_empty_boxes_is_zero_without_warning():
+    import warnings
+
+    from yolact.nms import jaccard
+
+    boxes = np.array([[5.0, 5.0, 5.0, 5.0], [0.0, 0.0, 2.0, 2.0]], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        iou = jaccard(boxes, boxes)
+    assert iou[0, 0] == 0 and iou[1, 1] == 1 and np.isfinite(iou).all()

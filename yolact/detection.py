@@ -134,4 +134,5 @@ def _sanitize(a, b, size: int, padding: int):
 
 
 def _sigmoid(xp, values):
-    return 1.0 / (1.0 + xp.exp(-values))
+    # tanh form: no exp overflow for large negative logits (untrained heads produce them)
+    return 0.5 * xp.tanh(0.5 * values) + 0.5

@@ -14,7 +14,11 @@ from yolact.array_module import get_array_module
 
 
 def jaccard(boxes_a, boxes_b):
-    """IoU of every pair. boxes_a [..., N, 4], boxes_b [..., M, 4] xyxy → [..., N, M]."""
+    """IoU of every pair. boxes_a [..., N, 4], boxes_b [..., M, 4] xyxy → [..., N, M].
+
+    Two empty boxes (zero union) have IoU 0, not NaN: nothing suppresses anything there,
+    as NaN comparisons already implied, but without a warning.
+    """
     xp = get_array_module(boxes_a, boxes_b)
     top_left = xp.maximum(boxes_a[..., :, None, :2], boxes_b[..., None, :, :2])
     bottom_right = xp.minimum(boxes_a[..., :, None, 2:], boxes_b[..., None, :, 2:])
@@ -22,7 +26,8 @@ def jaccard(boxes_a, boxes_b):
     intersection = inter_wh[..., 0] * inter_wh[..., 1]
     area_a = (boxes_a[..., 2] - boxes_a[..., 0]) * (boxes_a[..., 3] - boxes_a[..., 1])
     area_b = (boxes_b[..., 2] - boxes_b[..., 0]) * (boxes_b[..., 3] - boxes_b[..., 1])
-    return intersection / (area_a[..., :, None] + area_b[..., None, :] - intersection)
+    union = area_a[..., :, None] + area_b[..., None, :] - intersection
+    return intersection / xp.where(union > 0, union, 1)
 
 
 def _descending(xp, values, axis=-1):
