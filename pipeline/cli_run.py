@@ -72,9 +72,12 @@ def _run(args: argparse.Namespace) -> int:
     with Pipeline(args.source, args.output or ["null"], options) as pipeline:
         if not args.quiet:
             print(f"engine: {pipeline.engine.describe()} — {pipeline.engine_choice.reason}")
-        pipeline.run()
+        summary = pipeline.run()
         if not args.quiet:
             print(pipeline.metrics.summary_table())
+        for source in summary["sources"]:
+            if source.get("corrupt_packets"):
+                print(f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped", file=sys.stderr)
     return 0
 
 

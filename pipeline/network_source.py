@@ -64,6 +64,9 @@ class NetworkSource(Source):
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
+    def stats(self) -> dict:
+        return {**super().stats(), "connects": self.connects, "disconnects": self.disconnects}
+
     def _set_health(self, state: str, detail: str = "") -> None:
         with self._lock:
             changed = state != self.health

@@ -232,7 +232,7 @@ class Pipeline:
         snapshot = self.metrics.snapshot()
         snapshot["engine"] = self.engine.describe()
         snapshot["engine_choice"] = self.engine_choice.reason
-        snapshot["sources"] = [source.name for source in self.sources]
+        snapshot["sources"] = [source.stats() for source in self.sources]
         if self.options.metrics_path:
             Path(self.options.metrics_path).write_text(json.dumps(snapshot, indent=2))
         if first_interrupt is not None:

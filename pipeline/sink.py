@@ -88,7 +88,9 @@ class VideoFileSink(Sink):
         stream = self._container.add_stream(self.codec, rate=self.frame_rate)
         stream.width, stream.height = width + width % 2, height + height % 2
         stream.pix_fmt = "yuv420p"
-        stream.time_base = time_base or 1 / self.frame_rate
+        # the encoder must count in the same units, or variable frame rates are rounded
+        # onto the nominal rate's grid
+        stream.time_base = stream.codec_context.time_base = time_base or 1 / self.frame_rate
         stream.options = {"crf": str(self.crf)}
         self._stream = stream
         self._size = (height, width)

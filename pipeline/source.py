@@ -57,6 +57,10 @@ class Source(abc.ABC):
     def open(self) -> None:  # noqa: B027  (optional hook)
         pass
 
+    def stats(self) -> dict:
+        """What the run summary and --metrics report about this source."""
+        return {"name": self.name, "health": self.health}
+
     def close(self) -> None:  # noqa: B027
         pass
 
@@ -74,6 +78,7 @@ class FileSource(Source):
         self.threads = threads
         self.max_frames = max_frames
         self.corrupt_packets = 0
+        self.frames_decoded = 0
         self.has_audio = False
         self._container = None
 
@@ -104,6 +109,9 @@ class FileSource(Source):
             self._container.close()
             self._container = None
 
+    def stats(self) -> dict:
+        return {**super().stats(), "corrupt_packets": self.corrupt_packets, "frames": self.frames_decoded}
+
     def frames(self, stop) -> Iterator[DecodedFrame]:
         import av
 
@@ -124,8 +132,19 @@ class FileSource(Source):
                     self.health = "finished"
                     return
                 count += 1
-                yield DecodedFrame(frame.to_ndarray(format=fmt), self.pixel_format, frame.pts, frame.time_base or time_base)
+                self.frames_decoded = count
+                yield _upright(frame, self.pixel_format, time_base)
         self.health = "finished"
+
+
+def _upright(frame, pixel_format: PixelFormat, time_base) -> DecodedFrame:
+    """The frame as players show it: a display-matrix rotation (phone videos) is applied,
+    so overlays and outputs come out upright (outputs carry no rotation of their own)."""
+    quarter_turns = round(frame.rotation / 90) % 4 if frame.rotation else 0
+    if not quarter_turns:
+        return DecodedFrame(frame.to_ndarray(format=pixel_format.value), pixel_format, frame.pts, frame.time_base or time_base)
+    picture = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"), quarter_turns))  # + = counter-clockwise
+    return DecodedFrame(picture, PixelFormat.BGR, frame.pts, frame.time_base or time_base)
 
 
 class SyntheticSource(Source):

@@ -194,7 +194,7 @@ def test_cli_run_writes_metrics(tiny_onnx, tmp_path, capsys):
                  "--model", str(tiny_onnx), "--score-threshold", "0.9", "--metrics", str(metrics)])
     assert code == 0
     report = json.loads(metrics.read_text())
-    assert report["frames_out"] == 8 and report["sources"] == ["synthetic:160x120@30"]
+    assert report["frames_out"] == 8 and [s["name"] for s in report["sources"]] == ["synthetic:160x120@30"]
     assert set(report["stages"]) == {"decode[0]", "preprocess", "infer", "detect+render", "sink"}
     assert report["stages"]["infer"]["latency_ms"]["p50"] > 0
     assert report["engine"].startswith("onnxruntime")
