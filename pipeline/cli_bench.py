@@ -19,6 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--plot", type=Path, help="write the PNG charts here")
+    parser.add_argument("--overwrite", action="store_true", help="replace --report / --plot if they exist")
     parser.add_argument("--quiet", action="store_true")
 
 
@@ -28,9 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.bench import plot_report, run_bench
     from pipeline.runner import default_model
     from yolact.errors import ConfigError, InputNotFoundError
+    from yolact.output_path import check_output_path
 
     if not args.source.is_file():
         raise InputNotFoundError(f"input not found: {args.source}")
+    for output in (args.report, args.plot):
+        if output is not None:
+            check_output_path(output, overwrite=args.overwrite)
     try:
         batches = tuple(sorted({int(b) for b in args.batch.split(",") if b.strip()}))
     except ValueError:

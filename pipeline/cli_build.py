@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import ConfigError, OutputError, VerificationError
+from pipeline.errors import ConfigError, VerificationError
 
 
 def add_parser(subparsers) -> None:
@@ -38,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
     from engines.calibration import load_calibration_folder, load_calibration_video
     from engines.sidecar import engine_cache_dir
     from yolact.errors import InputNotFoundError
+    from yolact.output_path import check_output_path
 
     if not args.onnx.is_file():
         raise InputNotFoundError(f"ONNX file not found: {args.onnx}")
-    if args.out.exists() and not args.overwrite:
-        raise OutputError(f"output {args.out} exists; pass --overwrite to replace it")
+    check_output_path(args.out, overwrite=args.overwrite)
     if args.precision == "int8" and not (args.calib_dir or args.calib_video):
         raise ConfigError("--precision int8 needs --calib-dir DIR or --calib-video V (representative frames)")
     import_tensorrt()  # fail early, with the install hint, before reading calibration data

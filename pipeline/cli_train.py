@@ -16,6 +16,7 @@ def add_parsers(subparsers) -> None:
     train.add_argument("--val", metavar="ANN.json:IMAGES/", help="validation set (mAP every training.val_interval iterations)")
     train.add_argument("--out", required=True, type=Path, help="folder for checkpoints and train.log")
     train.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    train.add_argument("--overwrite", action="store_true", help="start afresh in an --out folder that already holds checkpoints")
     train.add_argument("--max-iter", type=int, help="override training.max_iter")
     train.add_argument("--batch-size", type=int, help="override training.batch_size")
     train.add_argument("--device", default="cpu", help="cpu or cuda (AMP on CUDA)")
@@ -28,6 +29,7 @@ def add_parsers(subparsers) -> None:
     evaluate.add_argument("--config", help="model config for .pth checkpoints")
     evaluate.add_argument("--backend", default="auto")
     evaluate.add_argument("--results", type=Path, help="write the COCO results json here")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace --results if it exists")
     evaluate.set_defaults(handler=run_eval)
 
 
@@ -35,7 +37,12 @@ def run_train(args: argparse.Namespace) -> int:
     from yolact.config import load_model_config
     from yolact.train import DataSpec, train
 
+    from yolact.errors import OutputError
+
     config = load_model_config(args.config)
+    existing = sorted(args.out.glob("*.pth")) if args.out.is_dir() else []
+    if existing and not (args.resume or args.overwrite):
+        raise OutputError(f"{args.out} already holds checkpoints ({existing[-1].name}, ...): pass --resume to continue or --overwrite to start afresh")
     changes = {key: value for key, value in (("max_iter", args.max_iter), ("batch_size", args.batch_size)) if value}
     if changes:
         config = config.replace(training=dataclasses.replace(config.training, **changes))
@@ -53,6 +60,10 @@ def run_eval(args: argparse.Namespace) -> int:
     from yolact.coco_eval import evaluate, format_table
     from yolact.train import DataSpec
 
+    from yolact.output_path import check_output_path
+
+    if args.results is not None:
+        check_output_path(args.results, overwrite=args.overwrite)
     data = DataSpec.parse(args.data)
     engine, _ = create_engine(args.model, backend=args.backend, config=args.config)
     with engine:

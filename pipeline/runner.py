@@ -28,9 +28,8 @@ from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
 from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
-from pipeline.preprocess import PixelFormat
 from pipeline.ring import Policy, Ring
-from pipeline.sink import Sink, check_output_free, make_sink
+from pipeline.sink import Sink, check_output_free, make_sink, stream_output
 from pipeline.source import FileSource, Source, open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
@@ -111,8 +110,9 @@ class Pipeline:
         options = self.options
         if not self.source_specs:
             raise ConfigError("no source given: --source FILE|URL|camera:N|synthetic")
-        for spec in self.output_specs:
-            check_output_free(spec, overwrite=options.overwrite)
+        for stream_id in range(len(self.source_specs)):  # every file actually written, before any is created
+            for spec in self.output_specs:
+                check_output_free(stream_output(spec, stream_id, len(self.source_specs)), overwrite=options.overwrite)
         self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
         preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
         config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)

@@ -25,6 +25,7 @@ from yolact.coco_classes import COCO_CATEGORY_IDS
 from yolact.detections import Detections
 from yolact.detections_format import to_coco_results, to_json_line
 from yolact.errors import OutputError
+from yolact.output_path import check_output_path
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -267,10 +268,21 @@ def check_output_free(spec: str, *, overwrite: bool) -> None:
     if spec in ("null", "window") or "://" in spec:
         return
     path = Path(spec)
-    if path.exists() and path.is_file() and not overwrite:
-        raise OutputError(f"output {path} exists; pass --overwrite to replace it")
-    if not path.parent.exists():
-        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.is_dir() or not path.suffix:
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"output folder {path} is a file")
+        if not path.parent.exists():
+            raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+        return  # an image folder: each image is checked when written
+    check_output_path(path, overwrite=overwrite)
+
+
+def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
+    """The output one stream writes: with several streams, file names get a _s<id> suffix."""
+    if num_streams == 1 or spec in ("null", "window") or "://" in spec:
+        return spec
+    path = Path(spec)
+    return str(path.with_name(f"{path.stem}_s{stream_id}{path.suffix}"))
 
 
 def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fraction | None, audio_from=None, class_names=(),
@@ -288,9 +300,7 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
         return StreamPushSink(spec, frame_rate=frame_rate)
     if "://" in spec:
         raise OutputError(f"unsupported output {mask_url(spec)}: use a file (.mp4 .mkv .jsonl .json), a folder, window, null, rtsp:// or rtmp://")
-    path = Path(spec)
-    if num_streams > 1:
-        path = path.with_name(f"{path.stem}_s{stream_id}{path.suffix}")
+    path = Path(stream_output(spec, stream_id, num_streams))
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         split = on_resolution_change == "split"

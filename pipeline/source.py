@@ -117,7 +117,6 @@ class FileSource(Source):
 
         stream = self._container.streams.video[0]
         time_base = stream.time_base
-        fmt = self.pixel_format.value
         count = 0
         for packet in self._container.demux(stream):
             if stop.is_set():

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Sequence
 
-import numpy as np
 
 from engines.base import CONTRACT_OUTPUTS, RawOutputs
 from pipeline.frame import BatchSlot, FrameMeta, FrameSlot, ResultSlot

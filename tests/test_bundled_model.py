@@ -1,9 +1,7 @@
 """The bundled CPU model: present, self-describing, and good on held-out synthetic data."""
 
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from engines.onnxruntime import OnnxRuntimeEngine
 from pipeline.runner import default_model

@@ -1,6 +1,5 @@
 import json
 
-import numpy as np
 import pytest
 
 from yolact.coco_eval import evaluate, format_table, score_results

@@ -91,7 +91,7 @@ KILLS = 10
 def test_server_killed_ten_times_reconnects_every_time(server):
     source = NetworkSource(server.url, options=FAST_RETRY, seed=0)
     stop, received, reader = read_in_background(source)
-    resumes = []
+    resumes, back = [], None
     try:
         for round_number in range(KILLS + 1):
             deadline = time.monotonic() + 15
@@ -99,7 +99,7 @@ def test_server_killed_ten_times_reconnects_every_time(server):
             while len(received) < count + 10 and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert len(received) >= count + 10, f"no frames in round {round_number}"
-            if round_number:
+            if back is not None:
                 resumes.append(next(t for t in received if t > back) - back)
             if round_number == KILLS:
                 break

@@ -1,7 +1,6 @@
 """The streaming runtime end to end, on the CPU, with clips the tests write."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 
 from yolact.array_module import get_array_module
 from yolact.box_coder import DEFAULT_VARIANCES, decode_boxes

@@ -26,6 +26,7 @@ import torch
 from yolact.errors import MissingDependencyError, OutputError, VerificationError
 from yolact.model import OUTPUT_NAMES, YolactModel
 from yolact.model_metadata import METADATA_KEY, ModelMetadata
+from yolact.output_path import check_output_path
 
 DEFAULT_OPSET = 18
 RTOL = 1e-3
@@ -74,23 +75,6 @@ class _ContractOutputs(torch.nn.Module):
 
     def forward(self, images: torch.Tensor):
         return tuple(self.model(images))
-
-
-def check_output_path(path: str | Path, *, overwrite: bool = False) -> Path:
-    """Refuse an output that cannot be written, before any expensive work."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"output {path} is a directory; give a file name such as {path / 'model.onnx'}")
-    if path.exists() and not overwrite:
-        raise OutputError(f"output {path} exists; pass --overwrite to replace it")
-    if not parent.exists():
-        raise OutputError(f"cannot write {path}: folder {parent} does not exist")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {path}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"cannot write {path}: folder {parent} is not writable")
-    return path
 
 
 def export_onnx(
