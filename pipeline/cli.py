@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pipeline import cli_bench, cli_build, cli_export, cli_run, cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
+from pipeline.source import mask_credentials
 
 COMMANDS = {"run": cli_run, "bench": cli_bench, "export": cli_export, "build": cli_build}
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = args.handler if hasattr(args, "handler") else COMMANDS[args.command].run
         return handler(args) or 0
     except YolactStreamError as error:
-        print(f"yolact-stream {args.command}: error: {error}", file=sys.stderr)
+        print(f"yolact-stream {args.command}: error: {mask_credentials(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print(f"yolact-stream {args.command}: interrupted", file=sys.stderr)
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"yolact-stream {args.command}: internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)",
+            f"yolact-stream {args.command}: internal error: {type(error).__name__}: {mask_credentials(str(error))} "
+            "(rerun with --debug for the traceback)",
             file=sys.stderr,
         )
         return EXIT_INTERNAL

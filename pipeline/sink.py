@@ -236,10 +236,19 @@ class StreamPushSink(Sink):
     def write(self, image, meta, detections) -> bool:
         import av
 
+        try:
+            self._write(image)
+        except (av.error.FFmpegError, OSError) as error:  # their text holds the URL: never show it
+            raise OutputError(f"cannot publish to {self.name}: {getattr(error, 'strerror', None) or type(error).__name__}") from None
+        return True
+
+    def _write(self, image) -> None:
+        import av
+
         if self._container is None:
             fmt = "rtsp" if self.url.startswith("rtsp") else "flv"
             options = {"rtsp_transport": "tcp"} if fmt == "rtsp" else {}
-            self._container = av.open(self.url, "w", format=fmt, options=options)
+            self._container = av.open(self.url, "w", format=fmt, options=options, timeout=(5.0, 5.0))
             stream = self._container.add_stream("libx264", rate=self.frame_rate)
             stream.width, stream.height = image.shape[1] - image.shape[1] % 2, image.shape[0] - image.shape[0] % 2
             stream.pix_fmt = "yuv420p"
@@ -252,15 +261,19 @@ class StreamPushSink(Sink):
         self._index += 1
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
-        return True
 
     def close(self) -> None:
+        import av
+
         if self._container is not None:
             try:
                 for packet in self._stream.encode():
                     self._container.mux(packet)
+            except (av.error.FFmpegError, OSError) as error:
+                raise OutputError(f"cannot finish publishing to {self.name}: {getattr(error, 'strerror', None) or type(error).__name__}") from None
             finally:
                 self._container.close()
+                self._container = None
 
 
 def check_output_free(spec: str, *, overwrite: bool) -> None:

@@ -14,6 +14,7 @@ decode stage copies them into ring slots and stamps stream id, index and capture
 from __future__ import annotations
 
 import abc
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -269,6 +270,14 @@ def mask_url(url: str) -> str:
     if parsed.port:
         host += f":{parsed.port}"
     return urllib.parse.urlunsplit(parsed._replace(netloc=f"***@{host}"))
+
+
+_CREDENTIALS_IN_TEXT = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@'\"]+@")
+
+
+def mask_credentials(text: str) -> str:
+    """Every URL's user:password in free text (e.g. a library's error message) → ***."""
+    return _CREDENTIALS_IN_TEXT.sub(r"\1***@", text)
 
 
 def _synthetic(spec: str) -> SyntheticSource:
