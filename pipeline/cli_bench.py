@@ -68,7 +68,7 @@ def format_report(report: dict) -> str:
     for batch, item in report["inference"].items():
         row(f"infer (batch {batch})", item)
     row("sequential loop", {**report["sequential"], "fps": report["sequential"]["fps_with_decode"]})
-    row("pipelined", {"fps": report["pipelined"]["fps"], "latency_ms": report["pipelined"]["end_to_end_latency_ms"]})
+    row(f"pipelined (batch {report['pipelined']['batch']})", {"fps": report["pipelined"]["fps"], "latency_ms": report["pipelined"]["end_to_end_latency_ms"]})
     bound = report["bound_by"]
     lines.append(f"bound by {bound['stage']} ({bound['stage_fps']:.1f} FPS alone); pipelined = {bound['pipelined_over_slowest']:.2f}x "
                  f"the slowest stage, {bound['pipelined_over_sequential']:.2f}x the sequential loop")
