@@ -60,6 +60,7 @@ def soak(frames: int, *, model: str | Path | None = None, size: tuple[int, int] 
         sampler.phase = "run"
         with Pipeline([source], list(outputs), options) as pipeline:
             summary = pipeline.run()
+            sampler.phase = "teardown"  # the steady state ends here: closing frees the buffers
         sampler.phase = "after"
     seconds = time.monotonic() - started
     gc.collect()

@@ -17,4 +17,4 @@ def test_no_thread_or_descriptor_leak_and_bounded_memory(tiny_onnx):
     assert report.threads_after == report.threads_before
     assert report.fds_after == report.fds_before
     assert report.rss_growth_mb < 25, f"RSS grew {report.rss_growth_mb:.1f} MB over the steady state"
-    assert {"run", "after"} <= {sample["phase"] for sample in report.samples}
+    assert {"run", "teardown", "after"} <= {sample["phase"] for sample in report.samples}
