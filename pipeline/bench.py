@@ -14,7 +14,6 @@ pipelined run cannot beat cores / sum of every stage's CPU time per frame).
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.machine import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu
 from pipeline.resources import ResourceSampler
@@ -193,7 +193,7 @@ def _bound(report: dict, stage_fps: dict, slowest: str, batch: int | None, seque
              "pipelined_over_sequential": pipelined_fps / sequential_fps if sequential_fps else 0.0}
     if device != "cpu":
         return bound
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     cpu_ms = {name: item["cpu_ms_per_frame"] for name, item in report["stages"].items()}
     if batch is not None:
         cpu_ms["infer"] = report["inference"][str(batch)]["cpu_ms_per_frame"]

@@ -31,6 +31,11 @@ def _gpu() -> dict | None:
     return {"name": name, "driver": driver, "memory": memory}
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not all the machine has."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def machine_info() -> dict:
     versions = {}
     for package in ("numpy", "opencv-python", "onnxruntime", "torch", "cupy-cuda12x", "cupy-cuda13x", "av", "tensorrt"):
@@ -43,7 +48,7 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu": _cpu_model(),
-        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores_usable": usable_cores(),
         "gpu": _gpu(),
         "versions": versions,
     }

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
-from pipeline.source import DecodedFrame, Source, mask_url
+from pipeline.source import DecodedFrame, Source, error_reason, mask_url
 from yolact.config_schema import require
 from yolact.errors import SourceFailedError
 
@@ -98,7 +98,7 @@ class NetworkSource(Source):
                 container = self._open_container()
             except (av.error.FFmpegError, OSError) as error:
                 failures += 1
-                reason = getattr(error, "strerror", None) or type(error).__name__
+                reason = error_reason(error)
                 limit = self.options.max_retries
                 if limit is not None and failures > limit:
                     self._set_health("failed", f"gave up after {failures} attempts")
@@ -126,7 +126,7 @@ class NetworkSource(Source):
                 # read timeout with the socket open
                 self._set_health("stalled", f"no data for {self.options.stall_timeout:g} s; reconnecting")
             except (av.error.FFmpegError, OSError, IndexError) as error:
-                self._set_health("reconnecting", f"stream error ({getattr(error, 'strerror', None) or type(error).__name__})")
+                self._set_health("reconnecting", f"stream error ({error_reason(error)})")
             finally:
                 container.close()
             if self.health == "live":

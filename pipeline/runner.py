@@ -110,15 +110,16 @@ class Pipeline:
         options = self.options
         if not self.source_specs:
             raise ConfigError("no source given: --source FILE|URL|camera:N|synthetic")
-        for stream_id in range(len(self.source_specs)):  # every file actually written, before any is created
-            for spec in self.output_specs:
-                check_output_free(stream_output(spec, stream_id, len(self.source_specs)), overwrite=options.overwrite)
         self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
         preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
         config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
         network = dataclasses.replace(config.network, **options.network_overrides) if options.network_overrides else config.network
         self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold, network=network,
                                               on_resolution_change=options.on_resolution_change)
+        for stream_id in range(len(self.sources)):  # every file actually written, before any is created
+            for spec in self.output_specs:
+                check_output_free(stream_output(spec, stream_id, len(self.sources)), overwrite=options.overwrite,
+                                  split=config.on_resolution_change == "split")
         for source in self.sources:
             if isinstance(source, NetworkSource):
                 source.options = config.network

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from pipeline.frame import FrameMeta
-from pipeline.source import mask_url
+from pipeline.source import error_reason, mask_url
 from yolact.coco_classes import COCO_CATEGORY_IDS
 from yolact.detections import Detections
 from yolact.detections_format import to_coco_results, to_json_line
@@ -239,7 +239,7 @@ class StreamPushSink(Sink):
         try:
             self._write(image)
         except (av.error.FFmpegError, OSError) as error:  # their text holds the URL: never show it
-            raise OutputError(f"cannot publish to {self.name}: {getattr(error, 'strerror', None) or type(error).__name__}") from None
+            raise OutputError(f"cannot publish to {self.name}: {error_reason(error)}") from None
         return True
 
     def _write(self, image) -> None:
@@ -270,14 +270,17 @@ class StreamPushSink(Sink):
                 for packet in self._stream.encode():
                     self._container.mux(packet)
             except (av.error.FFmpegError, OSError) as error:
-                raise OutputError(f"cannot finish publishing to {self.name}: {getattr(error, 'strerror', None) or type(error).__name__}") from None
+                raise OutputError(f"cannot finish publishing to {self.name}: {error_reason(error)}") from None
             finally:
                 self._container.close()
                 self._container = None
 
 
-def check_output_free(spec: str, *, overwrite: bool) -> None:
-    """Refuse an output that would overwrite a file without --overwrite, or cannot be written."""
+def check_output_free(spec: str, *, overwrite: bool, split: bool = False) -> None:
+    """Refuse an output that would overwrite a file without --overwrite, or cannot be written.
+
+    ``split``: a video output that may continue in ``.partN`` files; those are checked too.
+    """
     if spec in ("null", "window") or "://" in spec:
         return
     path = Path(spec)
@@ -288,6 +291,10 @@ def check_output_free(spec: str, *, overwrite: bool) -> None:
             raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
         return  # an image folder: each image is checked when written
     check_output_path(path, overwrite=overwrite)
+    if split and not overwrite:
+        parts = sorted(path.parent.glob(f"{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}"))
+        if parts:
+            raise OutputError(f"output {parts[0]} exists (a part of a split output); pass --overwrite to replace it")
 
 
 def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
@@ -302,8 +309,8 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
               overwrite: bool = False, on_resolution_change: str = "scale") -> Sink:
     """A sink for an output spec; with several streams, file names get a _s<id> suffix.
 
-    Refuses (OutputError) to replace an existing file without ``overwrite``: the file
-    actually written is checked, including the _s<id> and .partN names.
+    Check the outputs first (``check_output_free`` on each ``stream_output``): file
+    sinks create their files here. ``overwrite`` lets an image folder replace images.
     """
     if spec == "null":
         return NullSink()
@@ -316,17 +323,10 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
     path = Path(stream_output(spec, stream_id, num_streams))
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        split = on_resolution_change == "split"
-        check_output_free(str(path), overwrite=overwrite)
-        if split and not overwrite:
-            for existing in sorted(path.parent.glob(f"{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}")):
-                raise OutputError(f"output {existing} exists (a part of a split output); pass --overwrite to replace it")
-        return VideoFileSink(path, frame_rate=frame_rate, audio_from=audio_from, split=split)
+        return VideoFileSink(path, frame_rate=frame_rate, audio_from=audio_from, split=on_resolution_change == "split")
     if suffix == ".jsonl":
-        check_output_free(str(path), overwrite=overwrite)
         return JsonLinesSink(path, stream_id=stream_id)
     if suffix == ".json":
-        check_output_free(str(path), overwrite=overwrite)
         return CocoResultsSink(path)
     if suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)

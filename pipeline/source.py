@@ -93,7 +93,7 @@ class FileSource(Source):
         try:
             self._container = av.open(str(self.path))
         except av.error.FFmpegError as error:
-            raise InputError(f"{self.path} is not a readable video ({error.strerror or type(error).__name__})") from None
+            raise InputError(f"{self.path} is not a readable video ({error_reason(error)})") from None
         if not self._container.streams.video:
             self._container.close()
             raise InputError(f"{self.path} has no video stream")
@@ -118,7 +118,6 @@ class FileSource(Source):
 
         stream = self._container.streams.video[0]
         time_base = stream.time_base
-        count = 0
         for packet in self._container.demux(stream):
             if stop.is_set():
                 return
@@ -128,11 +127,10 @@ class FileSource(Source):
                 self.corrupt_packets += 1
                 continue
             for frame in decoded:
-                if self.max_frames is not None and count >= self.max_frames:
+                if self.max_frames is not None and self.frames_decoded >= self.max_frames:
                     self.health = "finished"
                     return
-                count += 1
-                self.frames_decoded = count
+                self.frames_decoded += 1
                 yield _upright(frame, self.pixel_format, time_base)
         self.health = "finished"
 
@@ -278,6 +276,11 @@ _CREDENTIALS_IN_TEXT = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/@'\"]+@")
 def mask_credentials(text: str) -> str:
     """Every URL's user:password in free text (e.g. a library's error message) → ***."""
     return _CREDENTIALS_IN_TEXT.sub(r"\1***@", text)
+
+
+def error_reason(error: BaseException) -> str:
+    """A PyAV / OS error's reason without its file name: that may be a URL with credentials."""
+    return getattr(error, "strerror", None) or type(error).__name__
 
 
 def _synthetic(spec: str) -> SyntheticSource:

@@ -20,17 +20,18 @@ from yolact.detections import Detections
 from yolact.nms import cross_class_fast_nms, fast_nms, standard_nms
 
 MASK_CROP_PADDING = 1
+_CONFIG_DEFAULTS = DetectionConfig()
 
 
 @dataclass(frozen=True, slots=True)
 class DetectionParams:
     """Thresholds of one run: a model's DetectionConfig, possibly overridden."""
 
-    conf_thresh: float = 0.05
-    top_k: int = 200
-    nms_thresh: float = 0.5
-    max_detections: int = 100
-    nms: str = "fast"
+    conf_thresh: float = _CONFIG_DEFAULTS.conf_thresh  # defaults: DetectionConfig's (the original's), one source
+    top_k: int = _CONFIG_DEFAULTS.top_k
+    nms_thresh: float = _CONFIG_DEFAULTS.nms_thresh
+    max_detections: int = _CONFIG_DEFAULTS.max_detections
+    nms: str = _CONFIG_DEFAULTS.nms
     variances: tuple[float, float] = DEFAULT_VARIANCES
     score_threshold: float = 0.0  # drop survivors at or below it before masks are built
 
