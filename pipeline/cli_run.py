@@ -7,7 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
+from pipeline.errors import EXIT_INTERRUPTED
 from pipeline.runner import Pipeline, RunOptions
+from pipeline.signals import forward_signals
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 
@@ -43,41 +45,28 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop the sources, finish, close the outputs."""
-
-
-def _on_sigterm(signum, frame) -> None:
-    raise Terminated
-
-
 def run(args: argparse.Namespace) -> int:
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        return _run(args)
-    except Terminated:
-        print("yolact-stream run: terminated; outputs closed", file=sys.stderr)
-        return EXIT_TERMINATED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _run(args: argparse.Namespace) -> int:
     options = RunOptions(
         model=args.model, config=args.config, backend=args.backend, device=args.device, preset=args.preset,
         batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,
         progress=not args.quiet, metrics_path=args.metrics, on_resolution_change=args.on_resolution_change,
         network_overrides=_network_overrides(args),
     )
-    with Pipeline(args.source, args.output or ["null"], options) as pipeline:
-        if not args.quiet:
-            print(f"engine: {pipeline.engine.describe()} — {pipeline.engine_choice.reason}")
-        summary = pipeline.run()
-        if not args.quiet:
-            print(pipeline.metrics.summary_table())
-        for source in summary["sources"]:
-            if source.get("corrupt_packets"):
-                print(f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped", file=sys.stderr)
+    pipeline = Pipeline(args.source, args.output or ["null"], options)
+    with forward_signals(pipeline.interrupt, pipeline.interrupts):
+        with pipeline:
+            if not args.quiet:
+                print(f"engine: {pipeline.engine.describe()} — {pipeline.engine_choice.reason}")
+            summary = pipeline.run()
+            if not args.quiet:
+                print(pipeline.metrics.summary_table())
+            for source in summary["sources"]:
+                if source.get("corrupt_packets"):
+                    print(f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped", file=sys.stderr)
+    if pipeline.interrupts:
+        first = pipeline.interrupts[0]
+        print(f"yolact-stream run: {signal.Signals(first).name}: stopped; outputs closed", file=sys.stderr)
+        return EXIT_TERMINATED if first == signal.SIGTERM else EXIT_INTERRUPTED
     return 0
 
 

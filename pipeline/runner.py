@@ -7,14 +7,17 @@ stops every thread and closes every sink and source, so outputs are finalised.
 
 Errors: the first exception in any stage halts all stages (rings closed, every wait
 times out within ``stage.POLL``) and is re-raised by ``run()`` naming the stage.
-Ctrl-C: the first stops the sources and lets what is in flight drain (outputs stay
-complete and playable); a second halts at once (outputs are still closed properly).
+Interrupts (``interrupt()``, which the CLI's SIGINT/SIGTERM handlers call; it only
+records the signal, so it is safe from a handler): the first stops the sources and lets
+what is in flight drain; a second halts at once. Either way the sink thread, the only
+one that ever touches an encoder, finishes its outputs, so they stay playable.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import sys
 import threading
 import time
@@ -29,7 +32,7 @@ from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
 from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
 from pipeline.ring import Policy, Ring
-from pipeline.sink import Sink, check_output_free, make_sink, stream_output
+from pipeline.sink import Sink, check_output_free, check_outputs_distinct, make_sink, stream_output
 from pipeline.source import FileSource, Source, open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
@@ -37,10 +40,14 @@ from yolact.detection import DetectionParams
 from yolact.errors import ConfigError, StageError, YolactStreamError
 
 JOIN_TIMEOUT = 5.0
+SINK_CLOSE_TIMEOUT = 30.0  # the sink thread flushes encoders after the others have ended
 PROGRESS_INTERVAL = 0.5
+LOG_PROGRESS_INTERVAL = 10.0  # stderr is a file or a pipe: a plain line now and then
+
+
 def _status_line(line: str) -> None:
     """A source's health change, on its own line (the progress line is redrawn after it)."""
-    print(f"\r{line:<78}", file=sys.stderr, flush=True)
+    print(f"\r{line:<78}" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
 
 
 def default_model() -> Path:
@@ -93,6 +100,8 @@ class Pipeline:
         self._errors: list[tuple[Stage, BaseException]] = []
         self._error_lock = threading.Lock()
         self._started = False
+        self.interrupts: list[int] = []  # signal numbers, in arrival order (appended by interrupt())
+        self._sink_stage: SinkStage | None = None
 
     # ------------------------------------------------------------ setup
     def __enter__(self) -> Pipeline:
@@ -116,6 +125,10 @@ class Pipeline:
         network = dataclasses.replace(config.network, **options.network_overrides) if options.network_overrides else config.network
         self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold, network=network,
                                               on_resolution_change=options.on_resolution_change)
+        check_outputs_distinct(self.output_specs, self._input_paths())
+        num_streams = len(self.sources)
+        check_outputs_distinct([stream_output(spec, stream_id, num_streams) for spec in self.output_specs
+                                for stream_id in range(num_streams) if spec != "window"], self._input_paths())
         for stream_id in range(len(self.sources)):  # every file actually written, before any is created
             for spec in self.output_specs:
                 check_output_free(stream_output(spec, stream_id, len(self.sources)), overwrite=options.overwrite,
@@ -190,20 +203,35 @@ class Pipeline:
             detect_stage(result_ring, output_ring, priors=self.engine.metadata.priors(), params=params,
                               image_size=spec.size, class_names=model_config.class_names, render=render,
                               metrics=self.metrics.stage("detect+render"), **common),
-            SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
-                      metrics=self.metrics.stage("sink"), **common),
         ]
+        self._sink_stage = SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
+                                     metrics=self.metrics.stage("sink"), **common)
+        self.stages.append(self._sink_stage)
+
+    def _input_paths(self) -> list[str]:
+        paths = []
+        for spec in self.source_specs:
+            path = getattr(spec, "path", spec)
+            if isinstance(path, (str, Path)):
+                paths.append(str(path))
+        return paths
 
     # ------------------------------------------------------------ running
     def run(self) -> dict:
-        """Run to the end of every stream (or until stopped); return the metrics snapshot."""
+        """Run to the end of every stream (or until stopped); return the metrics snapshot.
+
+        After ``interrupt()`` it returns normally (``self.interrupts`` says why); a
+        KeyboardInterrupt raised into it (no signal handler installed) is re-raised at
+        the end, once the outputs are finished.
+        """
         self._started = True
         self.metrics.started = time.monotonic()
         for stage in self.stages:
             stage.start()
-        last_progress = 0.0
-        interrupted = 0
-        first_interrupt: KeyboardInterrupt | None = None
+        tty = sys.stderr.isatty()
+        last_progress = time.monotonic()
+        handled = 0
+        keyboard_interrupt: KeyboardInterrupt | None = None
         while any(stage.is_alive() for stage in self.stages):
             try:
                 for stage in self.stages:
@@ -211,34 +239,50 @@ class Pipeline:
                 if self._errors:
                     self._halt_now()
                     break
-                if self.options.progress and time.monotonic() - last_progress > PROGRESS_INTERVAL:
+                handled = self._handle_interrupts(handled)
+                interval = PROGRESS_INTERVAL if tty else LOG_PROGRESS_INTERVAL
+                if self.options.progress and time.monotonic() - last_progress > interval:
                     last_progress = time.monotonic()
-                    print("\r" + self.metrics.progress_line(), end="", file=sys.stderr, flush=True)
-            except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM via the CLI
-                first_interrupt = first_interrupt or interrupt
-                interrupted += 1
-                if interrupted == 1:
-                    print("\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)", file=sys.stderr)
-                    self.stop()
-                else:
-                    self._halt_now()
+                    line = self.metrics.progress_line()
+                    print("\r" + line if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+            except KeyboardInterrupt as interrupt:  # no handler installed: Python raised it here
+                keyboard_interrupt = keyboard_interrupt or interrupt
+                self.interrupt(signal.SIGINT)
         self._join()
         if self.options.progress:
-            print("\r" + self.metrics.progress_line(), file=sys.stderr, flush=True)
+            print(("\r" if tty else "") + self.metrics.progress_line(), file=sys.stderr, flush=True)
         if self._errors:
             stage, error = self._errors[0]
             if isinstance(error, YolactStreamError):
                 raise type(error)(f"stage {stage.stage_name}: {error}") from error
             raise StageError(f"stage {stage.stage_name} failed: {type(error).__name__}: {error}") from error
+        self._raise_close_errors(self._sink_stage.close_errors)
         snapshot = self.metrics.snapshot()
         snapshot["engine"] = self.engine.describe()
         snapshot["engine_choice"] = self.engine_choice.reason
         snapshot["sources"] = [source.stats() for source in self.sources]
+        snapshot["interrupted_by"] = [signal.Signals(number).name for number in self.interrupts]
         if self.options.metrics_path:
             Path(self.options.metrics_path).write_text(json.dumps(snapshot, indent=2))
-        if first_interrupt is not None:
-            raise first_interrupt
+        if keyboard_interrupt is not None:
+            raise keyboard_interrupt
         return snapshot
+
+    def interrupt(self, signum: int = signal.SIGINT) -> None:
+        """Ask the run to stop: first call graceful, second at once. Only records the
+        request (a list append), so a signal handler may call it at any moment; the run
+        loop acts on it within ``POLL``."""
+        self.interrupts.append(signum)
+
+    def _handle_interrupts(self, handled: int) -> int:
+        count = len(self.interrupts)
+        if count > handled == 0:
+            print("\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)", file=sys.stderr)
+            self.stop()
+        if count >= 2 > handled:
+            print("interrupted again: stopping now and closing the outputs", file=sys.stderr)
+            self._halt_now()
+        return count
 
     def stop(self) -> None:
         """Graceful: sources stop, frames in flight are finished."""
@@ -261,26 +305,44 @@ class Pipeline:
     def _join(self) -> None:
         deadline = time.monotonic() + JOIN_TIMEOUT
         for stage in self.stages:
-            stage.join(max(0.0, deadline - time.monotonic()))
+            if stage is not self._sink_stage:
+                stage.join(max(0.0, deadline - time.monotonic()))
+        if self._sink_stage is not None:
+            self._sink_stage.join(SINK_CLOSE_TIMEOUT)
 
     def _teardown(self) -> None:
         self._halt_now()
         if self._started:
             self._join()
-        close_errors = []
-        for sinks in self.sinks.values():
-            for sink in sinks:
-                try:
-                    sink.close()
-                except Exception as error:  # keep closing the others; report after
-                    close_errors.append((sink, error))
+        sink_thread = self._sink_stage
+        if sink_thread is None or sink_thread.ident is None:  # never started: no other thread has them
+            close_errors = []
+            for sinks in self.sinks.values():
+                for sink in sinks:
+                    try:
+                        sink.close()
+                    except Exception as error:  # keep closing the others; report after
+                        close_errors.append((sink, error))
+        elif sink_thread.is_alive():  # still finishing an encoder: never touch it from here
+            close_errors = [(sink, TimeoutError(f"still being finished after {SINK_CLOSE_TIMEOUT:.0f} s"))
+                            for sinks in self.sinks.values() for sink in sinks]
+        else:
+            close_errors = []  # closed by the sink thread; run() reported its errors
+        decoding = {stage.source for stage in self.stages if isinstance(stage, DecodeStage) and stage.is_alive()}
         for source in self.sources:
+            if source in decoding:  # its thread may be inside the demuxer: leave it to the process exit
+                continue
             try:
                 source.close()
             except Exception:  # noqa: S110  (closing a broken source must not mask the real error)
                 pass
         if self.engine is not None:
             self.engine.__exit__(None, None, None)
-        if close_errors and not self._errors:
+        if not self._errors:
+            self._raise_close_errors(close_errors)
+
+    @staticmethod
+    def _raise_close_errors(close_errors) -> None:
+        if close_errors:
             sink, error = close_errors[0]
             raise StageError(f"closing output {sink.name} failed: {error}") from error

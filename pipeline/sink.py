@@ -8,38 +8,26 @@ errors and Ctrl-C too), so a video file stays playable and JSON stays valid.
 
 from __future__ import annotations
 
-import abc
 import glob
-import heapq
 import json
 import os
+import re
+import sys
 from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from pipeline.frame import FrameMeta
+from pipeline.sink_base import Sink
+from pipeline.video_sink import REFUSED_VIDEO_SUFFIXES, VIDEO_SUFFIXES, VideoFileSink
 from pipeline.source import error_reason, mask_url
 from yolact.coco_classes import COCO_CATEGORY_IDS
-from yolact.detections import Detections
 from yolact.detections_format import to_coco_results, to_json_line
 from yolact.errors import OutputError
 from yolact.output_path import check_output_path
 
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-
-
-class Sink(abc.ABC):
-    name: str = ""
-
-    @abc.abstractmethod
-    def write(self, image: np.ndarray, meta: FrameMeta, detections: Detections) -> bool:
-        """Consume one frame; return False to ask the pipeline to stop (e.g. 'q' pressed)."""
-
-    def close(self) -> None:  # noqa: B027  (optional hook)
-        pass
 
 
 class NullSink(Sink):
@@ -47,106 +35,6 @@ class NullSink(Sink):
 
     def write(self, image, meta, detections) -> bool:
         return True
-
-
-class VideoFileSink(Sink):
-    """H.264 (libx264, yuv420p) into mp4/mkv/...; the source's pts and time base are kept.
-
-    Odd frame sizes are padded by one replicated pixel (yuv420p needs even sizes).
-    Frames whose size differs from the first are scaled to it, or with ``split`` the
-    file is finished and the run goes on in ``<stem>.part2<suffix>``, ``part3``, ...
-    (each part's timestamps start at 0). With ``audio_from`` (the input file), its audio
-    is copied into the output at close (no re-encode; not for split outputs).
-    Written to a temporary file in the same folder and renamed when finished.
-    """
-
-    def __init__(self, path: str | Path, *, frame_rate: Fraction | None = None, codec: str = "libx264",
-                 audio_from: str | Path | None = None, crf: int = 20, split: bool = False):
-        self.path = Path(path)
-        self.name = str(path)
-        self.frame_rate = frame_rate or Fraction(30)
-        self.codec, self.crf = codec, crf
-        self.audio_from = audio_from
-        self.split = split
-        self.frames_written = 0
-        self.parts: list[Path] = []  # finished files, in order
-        self._partial = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
-        self._container = None
-        self._stream = None
-        self._size = None
-        self._last_pts = None
-        self._pts_offset = 0
-        self._rebase = False
-
-    @staticmethod
-    def part_path(path: Path, number: int) -> Path:
-        return path if number == 1 else path.with_name(f"{path.stem}.part{number}{path.suffix}")
-
-    def _open(self, height: int, width: int, time_base: Fraction | None) -> None:
-        import av
-
-        self._container = av.open(str(self._partial), "w")
-        stream = self._container.add_stream(self.codec, rate=self.frame_rate)
-        stream.width, stream.height = width + width % 2, height + height % 2
-        stream.pix_fmt = "yuv420p"
-        # the encoder must count in the same units, or variable frame rates are rounded
-        # onto the nominal rate's grid
-        stream.time_base = stream.codec_context.time_base = time_base or 1 / self.frame_rate
-        stream.options = {"crf": str(self.crf)}
-        self._stream = stream
-        self._size = (height, width)
-
-    def write(self, image, meta, detections) -> bool:
-        import av
-
-        if self._container is not None and self.split and image.shape[:2] != self._size:
-            self._finish_part(final=False)
-            self._last_pts, self._rebase = None, True
-        if self._container is None:
-            self._open(image.shape[0], image.shape[1], meta.time_base)
-        height, width = self._size
-        if image.shape[:2] != (height, width):
-            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-        if height % 2 or width % 2:
-            image = cv2.copyMakeBorder(image, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
-        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-        pts = meta.pts if meta.time_base == self._stream.time_base and meta.pts is not None else None
-        if pts is None:
-            pts = round(meta.index / self.frame_rate / self._stream.time_base)
-        if self._rebase:
-            self._pts_offset, self._rebase = -pts, False
-        pts += self._pts_offset
-        if self._last_pts is not None and pts <= self._last_pts:
-            # timestamps went back (a live source reconnected): continue one frame after
-            # the last one and keep the new spacing from there on
-            frame_ticks = max(1, round(1 / self.frame_rate / self._stream.time_base))
-            self._pts_offset += self._last_pts + frame_ticks - pts
-            pts = self._last_pts + frame_ticks
-        frame.pts, frame.time_base = pts, self._stream.time_base
-        self._last_pts = pts
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-        self.frames_written += 1
-        return True
-
-    def _finish_part(self, *, final: bool) -> None:
-        try:
-            for packet in self._stream.encode():
-                self._container.mux(packet)
-        finally:
-            self._container.close()
-            self._container = None
-        target = self.part_path(self.path, len(self.parts) + 1)
-        if final and not self.parts and self.audio_from and _has_audio(self.audio_from):
-            _mux_with_audio(self._partial, self.audio_from, target)
-            self._partial.unlink()
-        else:
-            os.replace(self._partial, target)
-        self.parts.append(target)
-
-    def close(self) -> None:
-        if self._container is not None:
-            self._finish_part(final=True)
 
 
 class JsonLinesSink(Sink):
@@ -196,13 +84,20 @@ class ImageFolderSink(Sink):
         self.folder = Path(folder)
         self.name = str(folder)
         self.overwrite = overwrite
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot write {self.folder}: {error_reason(error)}") from None
 
     def write(self, image, meta, detections) -> bool:
         name = meta.label or f"frame_{meta.index:06d}.png"
         if not self.overwrite and (self.folder / name).exists():
             raise OutputError(f"output {self.folder / name} exists; pass --overwrite to replace it")
-        if not cv2.imwrite(str(self.folder / name), image):
+        try:
+            written = cv2.imwrite(str(self.folder / name), image)
+        except cv2.error:
+            written = False
+        if not written:
             raise OutputError(f"cannot write {self.folder / name}")
         return True
 
@@ -281,20 +176,65 @@ def check_output_free(spec: str, *, overwrite: bool, split: bool = False) -> Non
 
     ``split``: a video output that may continue in ``.partN`` files; those are checked too.
     """
-    if spec in ("null", "window") or "://" in spec:
+    if spec == "window":
+        check_window_available()
+        return
+    if spec == "null" or "://" in spec:
         return
     path = Path(spec)
+    if path.suffix.lower() in REFUSED_VIDEO_SUFFIXES:
+        raise OutputError(f"cannot write video as {path.suffix}: {REFUSED_VIDEO_SUFFIXES[path.suffix.lower()]}; "
+                          f"use {' / '.join(VIDEO_SUFFIXES)}")
     if path.is_dir() or not path.suffix:
-        if path.exists() and not path.is_dir():
-            raise OutputError(f"output folder {path} is a file")
-        if not path.parent.exists():
-            raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
-        return  # an image folder: each image is checked when written
+        _check_image_folder(path)
+        return  # each image is checked when written
     check_output_path(path, overwrite=overwrite)
     if split and not overwrite:
         parts = sorted(path.parent.glob(f"{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}"))
         if parts:
             raise OutputError(f"output {parts[0]} exists (a part of a split output); pass --overwrite to replace it")
+
+
+def _check_image_folder(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"output folder {path} is a file")
+    existing = path if path.exists() else path.parent
+    if not existing.exists():
+        raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
+    if not os.access(existing, os.W_OK):
+        raise OutputError(f"cannot write {path}: folder {existing} is not writable (read-only file system or permissions)")
+
+
+def check_window_available() -> None:
+    """A window needs a display and an OpenCV built with a GUI; refuse before any work
+    (without a display, Qt aborts the whole process)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise OutputError("--output window needs a display, and none is set (DISPLAY / WAYLAND_DISPLAY): "
+                          "write a file instead, e.g. --output out.mp4")
+    gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
+    if gui and gui.group(1).upper() == "NONE":
+        raise OutputError("--output window needs OpenCV with a GUI (this one is headless: opencv-python-headless); "
+                          "write a file instead, e.g. --output out.mp4")
+
+
+def check_outputs_distinct(outputs: list[str], inputs: list[str]) -> None:
+    """Refuse two outputs naming the same file, and an output that is one of the inputs
+    (--overwrite would destroy it while it is being read)."""
+    seen: dict[str, str] = {}
+    for spec in outputs:
+        if spec in ("null",) or "://" in spec:
+            continue
+        key = spec if spec == "window" else os.path.realpath(spec)
+        if key in seen:
+            raise OutputError(f"output {spec} is given twice (also as {seen[key]}): give each output once")
+        seen[key] = spec
+    for source in inputs:
+        if not isinstance(source, str) or "://" in source or not os.path.exists(source):
+            continue
+        for spec in outputs:
+            if spec not in ("null", "window") and "://" not in spec and os.path.exists(spec) \
+                    and os.path.samefile(spec, source):
+                raise OutputError(f"output {spec} is the input {source}: write the result to another file")
 
 
 def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
@@ -319,7 +259,7 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
     if spec.startswith(("rtsp://", "rtmp://", "rtsps://", "rtmps://")):
         return StreamPushSink(spec, frame_rate=frame_rate)
     if "://" in spec:
-        raise OutputError(f"unsupported output {mask_url(spec)}: use a file (.mp4 .mkv .jsonl .json), a folder, window, null, rtsp:// or rtmp://")
+        raise OutputError(f"unsupported output {mask_url(spec)}: use a file (.mp4 .mkv .mov .jsonl .json), a folder, window, null, rtsp:// or rtmp://")
     path = Path(stream_output(spec, stream_id, num_streams))
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
@@ -330,39 +270,4 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
         return CocoResultsSink(path)
     if suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)
-    raise OutputError(f"unknown output type {suffix!r} for {path}: use .mp4/.mkv (video), .jsonl (detections), .json (COCO results), a folder (images), window or null")
-
-
-def _has_audio(path) -> bool:
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            return bool(container.streams.audio)
-    except av.error.FFmpegError:
-        return False
-
-
-def _mux_with_audio(video_path: Path, audio_path, output: Path) -> None:
-    """Copy the video of ``video_path`` and the audio of ``audio_path`` into ``output``."""
-    import av
-
-    partial = output.with_name(f".{output.stem}.mux{output.suffix}")
-    with av.open(str(video_path)) as video_in, av.open(str(audio_path)) as audio_in, av.open(str(partial), "w") as out:
-        video_stream = video_in.streams.video[0]
-        audio_stream = audio_in.streams.audio[0]
-        out_video = out.add_stream_from_template(video_stream)
-        out_audio = out.add_stream_from_template(audio_stream)
-
-        def packets(container, stream, target, order):
-            for packet in container.demux(stream):
-                if packet.dts is None:
-                    continue
-                yield float(packet.dts * packet.time_base), order, packet, target
-
-        merged = heapq.merge(packets(video_in, video_stream, out_video, 0), packets(audio_in, audio_stream, out_audio, 1),
-                             key=lambda item: (item[0], item[1]))
-        for _, _, packet, target in merged:
-            packet.stream = target
-            out.mux(packet)
-    os.replace(partial, output)
+    raise OutputError(f"unknown output type {suffix!r} for {path}: use .mp4/.mkv/.mov (video), .jsonl (detections), .json (COCO results), a folder (images), window or null")

@@ -221,10 +221,13 @@ class DetectRenderStage(Stage):
 
 
 class SinkStage(Stage):
+    """Writes every output and, at the end, closes them (``finish``)."""
+
     def __init__(self, output_ring: Ring, sinks: dict[int, list[Sink]], *, metrics_all: Metrics, request_stop, **kwargs):
         super().__init__("sink", **kwargs)
         self.output_ring, self.sinks = output_ring, sinks
         self.metrics_all, self.request_stop = metrics_all, request_stop
+        self.close_errors: list[tuple[Sink, BaseException]] = []
 
     def process(self) -> None:
         while (out := self.receive(self.output_ring)) is not None:
@@ -242,6 +245,16 @@ class SinkStage(Stage):
             self.timed(1, started)
             if not keep_going:
                 self.request_stop()
+
+    def finish(self) -> None:
+        """Close every sink here, in the thread that wrote them: an encoder is never
+        used by two threads, whatever ended the run (end, error, interrupt)."""
+        for sinks in self.sinks.values():
+            for sink in sinks:
+                try:
+                    sink.close()
+                except Exception as error:  # keep closing the others; the runner reports it
+                    self.close_errors.append((sink, error))
 
 
 class _AnyEvent:

