@@ -4,7 +4,7 @@ Every source yields ``DecodedFrame``s (picture, pixel format, pts, time base); t
 decode stage copies them into ring slots and stamps stream id, index and capture time.
 ``open_source(spec)`` picks the source from the spec string:
 
-  path/to/video.mp4            file (PyAV, threaded decode; BGR or I420 planes)
+  path/to/video.mp4            file (PyAV, slice-threaded decode; BGR or I420 planes)
   path/to/image.png | folder/  still images (annotated images out)
   rtsp:// rtmp:// http(s):// tcp:// udp:// srt://   network (see network_source.py)
   camera:0 | /dev/video0       camera (OpenCV)
@@ -70,7 +70,7 @@ class Source(abc.ABC):
 
 
 class FileSource(Source):
-    """A video file decoded by PyAV (frame-threaded). Corrupt packets are skipped and counted."""
+    """A video file decoded by PyAV (slice-threaded). Corrupt packets are skipped and counted."""
 
     def __init__(self, path: str | Path, *, pixel_format: PixelFormat = PixelFormat.BGR, threads: int = 0, max_frames: int | None = None):
         self.path = Path(path)
@@ -98,7 +98,10 @@ class FileSource(Source):
             self._container.close()
             raise InputError(f"{self.path} has no video stream")
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
+        # Slice threads, not frame threads: FFmpeg's frame-threaded decoder silently drops
+        # the frames around a damaged packet (a file cut short lost 2 of 9 here), and a
+        # single decoder still runs far ahead of inference (H.264 1080p: ~340 FPS on 2 cores).
+        stream.thread_type = "SLICE"
         if self.threads:
             stream.thread_count = self.threads
         self.frame_rate = stream.average_rate
