@@ -28,7 +28,9 @@ def gstreamer_available() -> bool:
     return probe.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not gstreamer_available(), reason="GStreamer RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) not installed")
+GSTREAMER_MISSING = ("GStreamer RTSP server not installed: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
+                     "gstreamer1.0-plugins-{base,good,bad,ugly} (.ci/run does)")
+pytestmark = pytest.mark.skipif(not gstreamer_available(), reason=GSTREAMER_MISSING)
 
 
 class RtspServer:

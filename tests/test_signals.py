@@ -86,3 +86,23 @@ def test_every_signal_run_exits_fast_and_keeps_every_frame(long_clip, tmp_path):
         assert not list(folder.glob(".*partial*")), list(folder.iterdir())
         run += 1
     assert len(results) >= MIN_RUNS
+
+
+def test_signals_are_recorded_and_a_third_one_ends_the_process():
+    program = (
+        "import os, signal, time\n"
+        "from pipeline.signals import forward_signals\n"
+        "received = []\n"
+        "with forward_signals(received.append, received):\n"
+        "    for signum in (signal.SIGINT, signal.SIGTERM):\n"
+        "        os.kill(os.getpid(), signum)\n"
+        "        time.sleep(0.05)\n"
+        "    print(received, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(5)\n"
+        "print('survived')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=30,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert result.stdout.strip() == f"[{int(signal.SIGINT)}, {int(signal.SIGTERM)}]", result
+    assert result.returncode == -signal.SIGTERM and "survived" not in result.stdout
