@@ -166,6 +166,6 @@ class TensorRTEngine(Engine):
         if cached.is_file() and cached_sidecar is not None and cached_sidecar.onnx_sha256 == onnx_sha:
             return cached
         cached.parent.mkdir(parents=True, exist_ok=True)
-        self._log(f"no cached engine for {onnx_path.name}: building {cached}")
+        self._log(f"no cached engine for {onnx_path.name} yet: it goes to {cached}")
         build_engine(onnx_path, cached, options, log=self._log)
         return cached

@@ -179,7 +179,7 @@ class Pipeline:
             from pipeline.gpu import cupy_module
 
             xp = cupy_module()
-        batch_ring = Ring("batches", [BatchSlot(k, xp.empty((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
+        batch_ring = Ring("batches", [BatchSlot(k, xp.zeros((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
         result_ring = Ring("results", [ResultSlot(k) for k in range(2)])
         output_ring = Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)])
         self.rings = [*frame_rings, batch_ring, result_ring, output_ring]

@@ -161,7 +161,10 @@ class InferStage(Stage):
             self.timed(len(result.frames), started)
 
     def _infer(self, batch: BatchSlot) -> RawOutputs:
-        outputs = self.engine.infer(batch.images[: batch.count])
+        # an engine with a fixed batch (TensorRT built for 4, an ONNX exported with --batch 4)
+        # gets a short last batch padded with the slot's other rows; their outputs are ignored
+        rows = max(batch.count, self.engine.input_spec.min_batch)
+        outputs = self.engine.infer(batch.images[:rows])
         if self.engine.reuses_outputs:  # the next call overwrites them: keep a copy (same stream)
             outputs = RawOutputs(*(outputs[name].copy() for name in CONTRACT_OUTPUTS))
         return outputs
@@ -196,9 +199,10 @@ class DetectRenderStage(Stage):
                         return
                     out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
                     self.output_ring.publish(out)
+                frames = len(result.frames)
                 result.frames, result.outputs = [], None
                 self.result_ring.release(result)
-                self.timed(max(1, len(outputs.loc)), started)
+                self.timed(max(1, frames), started)
 
     def stream_context(self):
         return contextlib.nullcontext()

@@ -209,3 +209,25 @@ def test_score_threshold_before_masks_equals_filtering_after(tiny_model, tiny_co
         np.testing.assert_array_equal(early.boxes_xyxy, everything.boxes_xyxy)
         np.testing.assert_array_equal(early.class_ids, everything.class_ids)
         np.testing.assert_allclose(early.masks_lowres, everything.masks_lowres, atol=1e-6)  # BLAS blocking differs with N
+
+
+def test_half_precision_outputs_are_decoded_in_float32():
+    """A network run in fp16 (the torch CUDA default) hands fp16 arrays over: boxes,
+    IoUs and scores must still be computed in float32, exactly as from the same values
+    widened to float32 first (fp16 decoding is off by up to 2 px at 1920 px)."""
+    rng = np.random.default_rng(7)
+    count, num_classes = 300, 3
+    priors = np.concatenate([rng.uniform(0.1, 0.9, (count, 2)), rng.uniform(0.05, 0.6, (count, 2))], 1).astype(np.float32)
+    loc = (rng.normal(size=(count, 4)) * 0.8).astype(np.float16)
+    conf = np.zeros((count, num_classes + 1), np.float16)
+    conf[np.arange(count), rng.integers(1, num_classes + 1, count)] = rng.uniform(0.3, 1.0, count)
+    coeffs = rng.normal(size=(count, 4)).astype(np.float16)
+    proto = rng.uniform(0, 1, (16, 16, 4)).astype(np.float16)
+    params = DetectionParams(max_detections=300, top_k=300)
+    kwargs = dict(frame_size=(1080, 1920), params=params, image_size=550)
+    half = detect(loc, conf, coeffs, proto, priors, **kwargs)
+    widened = detect(*(a.astype(np.float32) for a in (loc, conf, coeffs, proto)), priors, **kwargs)
+    assert len(half) == len(widened) > 20
+    np.testing.assert_array_equal(half.boxes_xyxy, widened.boxes_xyxy)
+    np.testing.assert_array_equal(half.class_ids, widened.class_ids)
+    np.testing.assert_array_equal(half.scores, widened.scores)

@@ -109,6 +109,23 @@ def test_two_sources_batched_match_each_run_alone(tiny_onnx, tmp_path):
         assert sum(len(f) for f in together) > 0
 
 
+def test_a_fixed_batch_engine_pads_the_last_partial_batch(tiny_model, tiny_onnx, tmp_path):
+    """6 frames into a batch-4 model: the last batch of 2 is padded, its padding ignored."""
+    from yolact.export import export_onnx
+
+    fixed = export_onnx(tiny_model, tmp_path / "b4.onnx", batch=4)
+    source = "synthetic:160x120@30?frames=6&seed=3"
+    for name, model, batch in (("fixed", fixed, 4), ("dynamic", tiny_onnx, 1)):
+        with Pipeline([source], [str(tmp_path / f"{name}.jsonl")], options(model, batch=batch, score_threshold=0.8)) as run:
+            summary = run.run()
+        assert summary["frames_out"] == 6
+    fixed_frames, dynamic_frames = detections_by_frame(tmp_path / "fixed.jsonl"), detections_by_frame(tmp_path / "dynamic.jsonl")
+    assert len(fixed_frames) == len(dynamic_frames) == 6
+    for got, expected in zip(fixed_frames, dynamic_frames):
+        assert [(c, b) for c, b, _ in got] == [(c, b) for c, b, _ in expected]
+    assert sum(len(f) for f in fixed_frames) > 0
+
+
 def test_images_in_annotated_images_out(tiny_onnx, tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()

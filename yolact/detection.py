@@ -60,8 +60,10 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
     candidates = xp.nonzero(foreground.max(axis=1) > params.conf_thresh)[0]
     if len(candidates) == 0:
         return Detections.empty(frame_size, proto_h, xp, class_names)
-    boxes = decode_boxes(loc[candidates], priors[candidates], params.variances)
-    scores = foreground[candidates].T  # [C, n]
+    # detection math is float32 whatever the network ran in: fp16 boxes are off by up to
+    # 2 px at 1920 px, and IoU / score comparisons in fp16 change which boxes survive
+    boxes = decode_boxes(loc[candidates].astype(xp.float32), priors[candidates].astype(xp.float32), params.variances)
+    scores = foreground[candidates].astype(xp.float32).T  # [C, n]
     if params.nms == "fast":
         # with a score threshold, classes that cannot reach it are skipped: their survivors
         # would all be dropped, and per-class NMS and the best-first cut do not depend on them
