@@ -31,8 +31,8 @@ from yolact.model_metadata import METADATA_KEY
 
 PRECISIONS = ("fp32", "fp16", "int8")
 INSTALL_HINT = (
-    "TensorRT is not installed: on an NVIDIA machine run pip install 'yolact-stream[gpu]' "
-    "(tensorrt-cu12 / tensorrt-cu13 wheels come from NVIDIA's package index)"
+    "TensorRT is not installed: on an NVIDIA machine run pip install 'yolact-stream[gpu-cu13]' "
+    "(CUDA 13; [gpu-cu12] for CUDA 12: the tensorrt-cu12 / tensorrt-cu13 libraries come from NVIDIA's package index)"
 )
 
 

@@ -26,7 +26,7 @@ def convert_to_fp16(onnx_model, *, keep_fp32: Sequence[str] = DEFAULT_FP32_OPS):
     try:
         from onnxconverter_common import float16
     except ImportError:
-        raise BackendUnavailableError("fp16 conversion needs onnxconverter-common (pip install 'yolact-stream[gpu]')") from None
+        raise BackendUnavailableError("fp16 conversion needs onnxconverter-common (pip install onnxconverter-common, or 'yolact-stream[gpu-cu13]')") from None
     op_types = {node.op_type for node in onnx_model.graph.node}
     blocked_ops = [entry for entry in keep_fp32 if entry in op_types]
     blocked_nodes = [entry for entry in keep_fp32 if entry not in op_types]

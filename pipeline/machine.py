@@ -20,6 +20,8 @@ def _cpu_model() -> str:
 
 
 def _gpu() -> dict | None:
+    """GPU 0: name, driver, memory, and (through cuda-python) the compute capability,
+    which decides which kernels and TensorRT tactics exist; nvidia-smi alone if not."""
     try:
         output = subprocess.run(
             ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
@@ -28,7 +30,22 @@ def _gpu() -> dict | None:
     except (OSError, subprocess.SubprocessError):
         return None
     name, driver, memory = (part.strip() for part in output[0].split(","))
-    return {"name": name, "driver": driver, "memory": memory}
+    info = {"name": name, "driver": driver, "memory": memory}
+    capability = _compute_capability()
+    if capability:
+        info["compute_capability"] = capability
+    return info
+
+
+def _compute_capability() -> str | None:
+    try:
+        from cuda.bindings import runtime
+    except ImportError:
+        return None
+    error, properties = runtime.cudaGetDeviceProperties(0)
+    if error != runtime.cudaError_t.cudaSuccess:
+        return None
+    return f"{properties.major}.{properties.minor}"
 
 
 def usable_cores() -> int:
@@ -38,7 +55,8 @@ def usable_cores() -> int:
 
 def machine_info() -> dict:
     versions = {}
-    for package in ("numpy", "opencv-python", "onnxruntime", "torch", "cupy-cuda12x", "cupy-cuda13x", "av", "tensorrt"):
+    for package in ("numpy", "opencv-python", "onnxruntime", "torch", "cupy-cuda12x", "cupy-cuda13x", "av", "tensorrt",
+                    "tensorrt-cu12", "tensorrt-cu13", "cuda-python", "PyNvVideoCodec"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

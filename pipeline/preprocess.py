@@ -5,7 +5,7 @@ Frames come as BGR or RGB uint8 [H, W, 3], or as planar YUV 4:2:0 (I420, uint8
 can go to the GPU without a CPU colour conversion.
 
 CPU: OpenCV (``yolact.image_transform``; < 1 grey level from the original's torch
-resize, measured in tests). GPU: one fused CuPy kernel per batch of same-size frames
+resize, measured in tests). GPU: one fused kernel (kernels/preprocess.cu) per batch of same-size frames
 does colour conversion (BT.601 limited range, as FFmpeg/OpenCV by default), bilinear
 sampling (align_corners=False, the original's convention), normalisation and the
 layout change, writing fp32 or fp16 directly.
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from functools import cache
-
 import cv2
 import numpy as np
 
@@ -47,68 +45,17 @@ def preprocess_cpu(frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, s
     return frames_to_network_input(bgr, size, dtype=dtype)
 
 
-_KERNEL_SOURCE = r"""
-extern "C" __global__ void preprocess(
-    const unsigned char* frames, OUT_T* out, int batch, int height, int width, int size,
-    int pixel_format, float mean_r, float mean_g, float mean_b, float inv_r, float inv_g, float inv_b)
-{
-    // one thread per output pixel of every frame: (b, y, x); writes 3 planes
-    long long index = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long per_frame = (long long)size * size;
-    if (index >= per_frame * batch) return;
-    int b = index / per_frame;
-    int y = (index % per_frame) / size;
-    int x = index % size;
-    float scale_y = (float)height / size, scale_x = (float)width / size;
-    float sy = fmaxf((y + 0.5f) * scale_y - 0.5f, 0.f);
-    float sx = fmaxf((x + 0.5f) * scale_x - 0.5f, 0.f);
-    int y0 = min((int)sy, height - 1), x0 = min((int)sx, width - 1);
-    int y1 = min(y0 + 1, height - 1), x1 = min(x0 + 1, width - 1);
-    float wy = sy - y0, wx = sx - x0;
-    int ys[2] = {y0, y1}, xs[2] = {x0, x1};
-    float wys[2] = {1.f - wy, wy}, wxs[2] = {1.f - wx, wx};
-    float r = 0.f, g = 0.f, bl = 0.f;
-    for (int i = 0; i < 2; ++i) {
-        for (int j = 0; j < 2; ++j) {
-            float w = wys[i] * wxs[j];
-            int py = ys[i], px = xs[j];
-            float cr, cg, cb;
-            if (pixel_format == 2) {  // I420: Y plane, then U and V at half resolution
-                const unsigned char* frame = frames + (long long)b * height * width * 3 / 2;
-                float Y = frame[(long long)py * width + px];
-                const unsigned char* u_plane = frame + (long long)height * width;
-                const unsigned char* v_plane = u_plane + (long long)(height / 2) * (width / 2);
-                int chroma = (py / 2) * (width / 2) + (px / 2);
-                float U = u_plane[chroma] - 128.f, V = v_plane[chroma] - 128.f;
-                float C = 1.164f * (Y - 16.f);
-                cr = fminf(fmaxf(C + 1.596f * V, 0.f), 255.f);
-                cg = fminf(fmaxf(C - 0.813f * V - 0.391f * U, 0.f), 255.f);
-                cb = fminf(fmaxf(C + 2.018f * U, 0.f), 255.f);
-            } else {
-                const unsigned char* p = frames + (((long long)b * height + py) * width + px) * 3;
-                if (pixel_format == 0) { cb = p[0]; cg = p[1]; cr = p[2]; }  // BGR
-                else { cr = p[0]; cg = p[1]; cb = p[2]; }                   // RGB
-            }
-            r += w * cr; g += w * cg; bl += w * cb;
-        }
-    }
-    OUT_T* plane = out + (long long)b * 3 * per_frame + (long long)y * size + x;
-    plane[0] = (OUT_T)((r - mean_r) * inv_r);
-    plane[per_frame] = (OUT_T)((g - mean_g) * inv_g);
-    plane[2 * per_frame] = (OUT_T)((bl - mean_b) * inv_b);
-}
-"""
-
 _FORMAT_CODES = {PixelFormat.BGR: 0, PixelFormat.RGB: 1, PixelFormat.YUV420: 2}
 THREADS_PER_BLOCK = 256
 
 
-@cache
-def _kernel(out_type: str):
-    import cupy
-
-    source = "#include <cuda_fp16.h>\n" + _KERNEL_SOURCE.replace("OUT_T", out_type)
-    return cupy.RawKernel(source, "preprocess")
+def kernel_arguments(batch: int, height: int, width: int, size: int, pixel_format: PixelFormat) -> tuple:
+    """The scalar arguments of kernels/preprocess.cu after its two pointers, typed as
+    the kernel declares them (CuPy passes NumPy scalars by their dtype)."""
+    mean = [np.float32(v) for v in MEAN_RGB]
+    inv_std = [np.float32(1.0 / float(v)) for v in STD_RGB]
+    return (np.int32(batch), np.int32(height), np.int32(width), np.int32(size),
+            np.int32(_FORMAT_CODES[pixel_format]), *mean, *inv_std)
 
 
 def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.float32, out=None):
@@ -119,6 +66,8 @@ def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.flo
     """
     import cupy
 
+    from pipeline.kernels import raw_kernel
+
     frames = cupy.ascontiguousarray(frames)
     if frames.dtype != cupy.uint8:
         raise ValueError(f"frames must be uint8, got {frames.dtype}")
@@ -126,14 +75,10 @@ def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.flo
     height, width = frame_size(frames[0], pixel_format)
     if out is None:
         out = cupy.empty((batch, 3, size, size), dtype=dtype)
-    kernel = _kernel("__half" if np.dtype(out.dtype) == np.float16 else "float")
+    if not out.flags.c_contiguous or out.shape != (batch, 3, size, size):
+        raise ValueError(f"out must be a C-contiguous [{batch}, 3, {size}, {size}] array, got {out.shape}")
+    kernel = raw_kernel("preprocess", "preprocess", ("OUT_HALF",) if np.dtype(out.dtype) == np.float16 else ())
     total = batch * size * size
-    mean = [np.float32(v) for v in MEAN_RGB]
-    inv_std = [np.float32(1.0 / float(v)) for v in STD_RGB]
-    kernel(
-        ((total + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK,),
-        (THREADS_PER_BLOCK,),
-        (frames, out, np.int32(batch), np.int32(height), np.int32(width), np.int32(size),
-         np.int32(_FORMAT_CODES[pixel_format]), *mean, *inv_std),
-    )
+    kernel(((total + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK,), (THREADS_PER_BLOCK,),
+           (frames, out, *kernel_arguments(batch, height, width, size, pixel_format)))
     return out

@@ -4,16 +4,18 @@ Colours are stable per class. Instances are drawn lowest score first so the best
 ends on top; boxes and labels go over all masks. Box outlines are drawn inside the box
 (``box_thickness`` pixels), identically on CPU and GPU.
 
-CPU: NumPy/OpenCV, upsampling each mask only inside its window. GPU: one CuPy kernel
-samples the low-resolution masks per output pixel (never K full-resolution masks),
-blends, draws the outlines, and blits labels from a glyph atlas rendered once.
+CPU: NumPy/OpenCV, upsampling each mask only inside its window. GPU: one kernel
+(kernels/render.cu) samples the low-resolution masks per output pixel (never K
+full-resolution masks), blends, draws the outlines and blends the labels. Labels are
+coverage bitmaps rendered once per text by OpenCV and blended by the same float32
+formula on both paths, so CPU and GPU draw the same pixels, labels included.
 """
 
 from __future__ import annotations
 
 import colorsys
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import cv2
 import numpy as np
@@ -92,7 +94,7 @@ def render_cpu(frame_bgr: np.ndarray, detections: Detections, options: RenderOpt
         if options.boxes:
             draw_box_outline(frame_bgr, (x1, y1, x2, y2), color, options.box_thickness)
         if options.labels:
-            _draw_label(frame_bgr, label_text(shown, index, options), (x1, y1), color, options.font_scale)
+            _draw_label(frame_bgr, label_text(shown, index, options), (x1, y1, x2, y2), color, options.font_scale)
     return frame_bgr
 
 
@@ -107,135 +109,96 @@ def draw_box_outline(frame: np.ndarray, box_xyxy, color, thickness: int) -> None
     frame[y1:y2, max(x2 - thickness, x1) : x2] = color
 
 
-def _draw_label(frame, text: str, origin, color, font_scale: float) -> None:
+@lru_cache(maxsize=4096)
+def label_bitmap(text: str, font_scale: float) -> np.ndarray:
+    """A label's coverage (uint8 [h, w], 255 = text), rendered once per text by OpenCV.
+    Both paths blend it the same way: white text over the class colour."""
     (text_w, text_h), baseline = cv2.getTextSize(text, LABEL_FONT, font_scale, 1)
-    x, y = origin
-    top = max(y - text_h - baseline - 2, 0)
-    cv2.rectangle(frame, (x, top), (x + text_w + 2, top + text_h + baseline + 2), color, -1)
-    cv2.putText(frame, text, (x + 1, top + text_h + 1), LABEL_FONT, font_scale, TEXT_COLOR, 1, cv2.LINE_AA)
+    bitmap = np.zeros((text_h + baseline + 3, text_w + 3), np.uint8)
+    cv2.putText(bitmap, text, (1, text_h + 1), LABEL_FONT, font_scale, 255, 1, cv2.LINE_AA)
+    bitmap.flags.writeable = False
+    return bitmap
+
+
+def label_origin(box_xyxy, bitmap: np.ndarray) -> tuple[int, int]:
+    """(x, y) of a label's top-left corner: above the box, inside the frame's top."""
+    return int(box_xyxy[0]), max(int(box_xyxy[1]) - bitmap.shape[0] + 1, 0)
+
+
+def _draw_label(frame, text: str, box_xyxy, color, font_scale: float) -> None:
+    bitmap = label_bitmap(text, font_scale)
+    x, y = label_origin(box_xyxy, bitmap)
+    region = frame[y : y + bitmap.shape[0], x : x + bitmap.shape[1]]
+    coverage = (bitmap[: region.shape[0], : region.shape[1]].astype(np.float32) / np.float32(255))[..., None]
+    blended = np.asarray(color, np.float32) * (np.float32(1) - coverage) + np.float32(255) * coverage
+    region[...] = np.minimum(blended, np.float32(255)).astype(np.uint8)  # truncation, as the kernel's cast
 
 
 # ---------------------------------------------------------------- GPU
 
-ATLAS_FIRST_CHAR, ATLAS_LAST_CHAR = 32, 126
-MAX_LABEL_CHARS = 40
-
-_RENDER_KERNEL = r"""
-extern "C" __global__ void render(
-    unsigned char* frame, int height, int width,
-    const float* masks, int proto_h, int proto_w,
-    const int* boxes, const int* windows, const unsigned char* colors, int count,
-    float alpha, int draw_masks, int draw_boxes, int thickness,
-    const unsigned char* atlas, int glyph_w, int glyph_h, int atlas_chars,
-    const int* label_chars, const int* label_lengths, const int* label_origins, int draw_labels)
-{
-    int x = blockIdx.x * blockDim.x + threadIdx.x;
-    int y = blockIdx.y * blockDim.y + threadIdx.y;
-    if (x >= width || y >= height) return;
-    unsigned char* pixel = frame + ((long long)y * width + x) * 3;
-    float c0 = pixel[0], c1 = pixel[1], c2 = pixel[2];
-    if (draw_masks) {
-        // the same bilinear taps as the CPU path (align_corners=False, clamped)
-        float sy = fmaxf((y + 0.5f) * ((float)proto_h / height) - 0.5f, 0.f);
-        float sx = fmaxf((x + 0.5f) * ((float)proto_w / width) - 0.5f, 0.f);
-        int y0 = min((int)sy, proto_h - 1), x0 = min((int)sx, proto_w - 1);
-        int y1 = min(y0 + 1, proto_h - 1), x1 = min(x0 + 1, proto_w - 1);
-        float wy = sy - y0, wx = sx - x0;
-        for (int d = 0; d < count; ++d) {
-            const int* win = windows + d * 4;  // y0, y1, x0, x1 (exclusive ends)
-            if (y < win[0] || y >= win[1] || x < win[2] || x >= win[3]) continue;
-            const float* m = masks + (long long)d * proto_h * proto_w;
-            float top = m[y0 * proto_w + x0] * (1.f - wx) + m[y0 * proto_w + x1] * wx;
-            float bottom = m[y1 * proto_w + x0] * (1.f - wx) + m[y1 * proto_w + x1] * wx;
-            if (top * (1.f - wy) + bottom * wy > 0.5f) {
-                const unsigned char* col = colors + d * 3;
-                c0 = (float)(int)(c0 * (1.f - alpha) + col[0] * alpha + 0.5f);
-                c1 = (float)(int)(c1 * (1.f - alpha) + col[1] * alpha + 0.5f);
-                c2 = (float)(int)(c2 * (1.f - alpha) + col[2] * alpha + 0.5f);
-            }
-        }
-    }
-    for (int d = 0; d < count; ++d) {
-        const int* b = boxes + d * 4;
-        const unsigned char* col = colors + d * 3;
-        if (draw_boxes && x >= b[0] && x < b[2] && y >= b[1] && y < b[3] &&
-            (x < b[0] + thickness || x >= b[2] - thickness || y < b[1] + thickness || y >= b[3] - thickness)) {
-            c0 = col[0]; c1 = col[1]; c2 = col[2];
-        }
-        if (draw_labels) {
-            int lx = label_origins[d * 2], ly = label_origins[d * 2 + 1];
-            int length = label_lengths[d];
-            if (x >= lx && x < lx + length * glyph_w && y >= ly && y < ly + glyph_h) {
-                int slot = (x - lx) / glyph_w;
-                int glyph = label_chars[d * MAX_CHARS + slot];
-                float coverage = atlas[(long long)(y - ly) * glyph_w * atlas_chars + glyph * glyph_w + (x - lx) % glyph_w] / 255.f;
-                c0 = col[0] * (1.f - coverage) + 255.f * coverage;
-                c1 = col[1] * (1.f - coverage) + 255.f * coverage;
-                c2 = col[2] * (1.f - coverage) + 255.f * coverage;
-            }
-        }
-    }
-    pixel[0] = (unsigned char)fminf(c0 + 0.f, 255.f);
-    pixel[1] = (unsigned char)fminf(c1 + 0.f, 255.f);
-    pixel[2] = (unsigned char)fminf(c2 + 0.f, 255.f);
-}
-"""
+BLOCK = (32, 8)
 
 
-@cache
-def glyph_atlas(font_scale: float) -> tuple[np.ndarray, int, int]:
-    """Printable ASCII rendered once with OpenCV: uint8 coverage [glyph_h, 95 * glyph_w]."""
-    chars = [chr(code) for code in range(ATLAS_FIRST_CHAR, ATLAS_LAST_CHAR + 1)]
-    glyph_w = max(cv2.getTextSize(c, LABEL_FONT, font_scale, 1)[0][0] for c in chars) + 1
-    (_, text_h), baseline = cv2.getTextSize("Ag", LABEL_FONT, font_scale, 1)
-    glyph_h = text_h + baseline + 2
-    atlas = np.zeros((glyph_h, glyph_w * len(chars)), np.uint8)
-    for index, char in enumerate(chars):
-        cv2.putText(atlas, char, (index * glyph_w, text_h + 1), LABEL_FONT, font_scale, 255, 1, cv2.LINE_AA)
-    return atlas, glyph_w, glyph_h
+@dataclass(frozen=True, slots=True)
+class OverlayArrays:
+    """Host arrays of kernels/render.cu's ``Overlay`` (one row per shown instance, at least one)."""
+
+    boxes: np.ndarray  # int32 [N, 4] x1, y1, x2, y2
+    windows: np.ndarray  # int32 [N, 4] y0, y1, x0, x1
+    colors: np.ndarray  # uint8 [N, 3] BGR
+    label_pixels: np.ndarray  # uint8 [total]: every label's bitmap, concatenated
+    labels: np.ndarray  # int32 [N, 5] x, y, width, height, offset (width 0: no label)
+    count: int
 
 
-@cache
-def _render_kernel():
-    import cupy
+def overlay_arrays(shown: Detections, options: RenderOptions) -> OverlayArrays:
+    """What the render kernel needs besides the masks, from the instances to draw."""
+    count = len(shown)
+    rows = max(count, 1)
+    boxes = np.zeros((rows, 4), np.int32)
+    windows = np.zeros((rows, 4), np.int32)
+    colors = np.zeros((rows, 3), np.uint8)
+    labels = np.zeros((rows, 5), np.int32)
+    bitmaps, offset = [], 0
+    for index in range(count):
+        boxes[index] = shown.boxes_xyxy[index]
+        windows[index] = shown.mask_window_bounds(index)
+        colors[index] = class_color(int(shown.class_ids[index]))
+        if options.labels:
+            bitmap = label_bitmap(label_text(shown, index, options), options.font_scale)
+            labels[index] = (*label_origin(boxes[index], bitmap), bitmap.shape[1], bitmap.shape[0], offset)
+            bitmaps.append(bitmap.ravel())
+            offset += bitmap.size
+    label_pixels = np.concatenate(bitmaps) if bitmaps else np.zeros(1, np.uint8)
+    return OverlayArrays(boxes, windows, colors, label_pixels, labels, count)
 
-    return cupy.RawKernel(_RENDER_KERNEL.replace("MAX_CHARS", str(MAX_LABEL_CHARS)), "render")
+
+def render_arguments(frame, masks, arrays: OverlayArrays, options: RenderOptions, upload=lambda a: a) -> tuple:
+    """kernels/render.cu's arguments in order, typed as it declares them; ``upload``
+    turns each host array into what the caller launches with (CuPy on the GPU)."""
+    height, width = frame.shape[:2]
+    return (frame, np.int32(height), np.int32(width), masks, np.int32(masks.shape[1]), np.int32(masks.shape[2]),
+            upload(arrays.boxes), upload(arrays.windows), upload(arrays.colors), np.int32(arrays.count),
+            np.float32(options.alpha), np.int32(options.masks), np.int32(options.boxes),
+            np.int32(options.box_thickness), upload(arrays.label_pixels), upload(arrays.labels))
 
 
 def render_gpu(frame_bgr, detections: Detections, options: RenderOptions | None = None):
-    """Draw onto a CuPy uint8 [H, W, 3] frame in place (one kernel launch); returns it."""
+    """Draw onto a CuPy uint8 [H, W, 3] frame in place (one kernel launch on the current
+    stream); returns it. The host arrays are uploaded on the same stream."""
     import cupy
+
+    from pipeline.kernels import raw_kernel
 
     options = options or RenderOptions()
     shown = visible(detections, options)
-    count = len(shown)
-    height, width = frame_bgr.shape[:2]
+    arrays = overlay_arrays(shown.to_numpy(), options)
     proto_h, proto_w = shown.masks_lowres.shape[1:]
-    host = shown.to_numpy()
-    windows = np.zeros((max(count, 1), 4), np.int32)
-    for index in range(count):
-        windows[index] = host.mask_window_bounds(index)
-    colors = np.array([class_color(int(c)) for c in host.class_ids] or [(0, 0, 0)], np.uint8)
-    atlas, glyph_w, glyph_h = glyph_atlas(options.font_scale)
-    chars = np.zeros((max(count, 1), MAX_LABEL_CHARS), np.int32)
-    lengths = np.zeros(max(count, 1), np.int32)
-    origins = np.zeros((max(count, 1), 2), np.int32)
-    for index in range(count):
-        text = label_text(host, index, options)[:MAX_LABEL_CHARS]
-        codes = [min(max(ord(c), ATLAS_FIRST_CHAR), ATLAS_LAST_CHAR) - ATLAS_FIRST_CHAR for c in text]
-        chars[index, : len(codes)] = codes
-        lengths[index] = len(codes)
-        origins[index] = (int(host.boxes_xyxy[index, 0]), max(int(host.boxes_xyxy[index, 1]) - glyph_h, 0))
-    masks = cupy.ascontiguousarray(cupy.asarray(shown.masks_lowres, dtype=cupy.float32)) if count else cupy.zeros((1, proto_h, proto_w), cupy.float32)
-    block = (32, 8)
-    grid = ((width + block[0] - 1) // block[0], (height + block[1] - 1) // block[1])
-    _render_kernel()(
-        grid, block,
-        (frame_bgr, np.int32(height), np.int32(width), masks, np.int32(proto_h), np.int32(proto_w),
-         cupy.asarray(host.boxes_xyxy.astype(np.int32).reshape(-1, 4) if count else np.zeros((1, 4), np.int32)),
-         cupy.asarray(windows), cupy.asarray(colors), np.int32(count), np.float32(options.alpha),
-         np.int32(options.masks), np.int32(options.boxes), np.int32(options.box_thickness),
-         cupy.asarray(atlas), np.int32(glyph_w), np.int32(glyph_h), np.int32(atlas.shape[1] // glyph_w),
-         cupy.asarray(chars), cupy.asarray(lengths), cupy.asarray(origins), np.int32(options.labels)),
-    )
+    if arrays.count:
+        masks = cupy.ascontiguousarray(shown.masks_lowres.astype(cupy.float32, copy=False))
+    else:
+        masks = cupy.zeros((1, proto_h, proto_w), cupy.float32)
+    height, width = frame_bgr.shape[:2]
+    grid = ((width + BLOCK[0] - 1) // BLOCK[0], (height + BLOCK[1] - 1) // BLOCK[1])
+    raw_kernel("render", "render")(grid, BLOCK, render_arguments(frame_bgr, masks, arrays, options, cupy.asarray))
     return frame_bgr

@@ -16,7 +16,7 @@ def test_missing_tensorrt_says_how_to_install(capsys, tiny_onnx, tmp_path):
         pytest.skip("TensorRT is available here")
     code, err = run_build(capsys, "--onnx", tiny_onnx, "--out", tmp_path / "m.engine")
     assert code == MissingDependencyError.exit_code
-    assert "TensorRT is not installed" in err and "pip install 'yolact-stream[gpu]'" in err
+    assert "TensorRT is not installed" in err and "pip install 'yolact-stream[gpu-cu13]'" in err
     assert len(err.splitlines()) == 1
 
 
