@@ -38,7 +38,8 @@ class GpuBatchStage(BatchStage):
 class GpuDetectRenderStage(DetectRenderStage):
     def stream_context(self):
         self._stream = StageStream()
-        self.priors = cupy_module().asarray(self.priors)
+        with self._stream:  # uploaded on the stream that reads them: no event needed
+            self.priors = cupy_module().asarray(self.priors)
         return self._stream
 
     def wait_for(self, result: ResultSlot) -> None:

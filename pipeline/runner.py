@@ -182,6 +182,8 @@ class Pipeline:
         batch_ring = Ring("batches", [BatchSlot(k, xp.zeros((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
         result_ring = Ring("results", [ResultSlot(k) for k in range(2)])
         output_ring = Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)])
+        if on_gpu:  # the zero fills ran on the default stream; the stages' streams do not wait for it
+            xp.cuda.get_current_stream().synchronize()
         self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
         for ring in self.rings:
             self.metrics.add_ring(ring)

@@ -1,0 +1,87 @@
+"""The GPU runtime (pinned slots, per-stage streams and events, the GPU batcher with the
+preprocess kernel, CuPy detection, the render kernel, asynchronous download) run on the
+CPU against the strict CuPy stand-in (tests/helpers/fake_cupy.py), compared frame by
+frame with the CPU runtime on a clip with many detections.
+
+A stand-in proves argument types, host/device discipline and stream order; only a GPU
+proves CuPy's real behaviour and the speed (tests/test_runner_gpu.py, `gpu` marker).
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from helpers import fake_cupy
+from helpers.fake_gpu_engine import StandInCudaEngine
+from helpers.kernel_host import compiler_missing
+from helpers.runtime_compare import SOURCE, NUM_FRAMES, Recorder, assert_gpu_run_matches
+from pipeline.runner import Pipeline, RunOptions, default_model
+
+pytestmark = pytest.mark.skipif(compiler_missing() is not None, reason=str(compiler_missing()))
+
+
+def _run(monkeypatch, *, gpu: bool, batch: int):
+    recorder = Recorder()
+    if gpu:
+        fake_cupy.install(monkeypatch)
+
+        def standin_engine(model, **_):
+            return StandInCudaEngine(model), SimpleNamespace(reason="stand-in")
+
+        monkeypatch.setattr("pipeline.runner.create_engine", standin_engine)
+    options = RunOptions(model=default_model(), batch=batch, progress=False)
+    with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
+        summary = pipeline.run()
+        on_gpu = pipeline.engine.device == "cuda"
+    monkeypatch.undo()
+    assert on_gpu == gpu
+    assert summary["frames_out"] == NUM_FRAMES
+    return recorder.frames
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_gpu_runtime_on_the_standin_matches_the_cpu_runtime_frame_by_frame(monkeypatch, batch):
+    cpu_frames = _run(monkeypatch, gpu=False, batch=batch)
+    gpu_frames = _run(monkeypatch, gpu=True, batch=batch)
+    assert_gpu_run_matches(cpu_frames, gpu_frames)
+
+
+def test_standin_refuses_what_a_gpu_would_refuse(monkeypatch):
+    cupy = fake_cupy.install(monkeypatch)
+    device = cupy.asarray(np.arange(6, dtype=np.float32))
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(device)
+    with pytest.raises(TypeError):
+        np.arange(6)[cupy.asarray(np.array([1, 2]))]  # NumPy indexed with device candidates
+    with pytest.raises(TypeError, match="host array"):
+        device + np.ones(6, np.float32)
+    from pipeline.kernels import raw_kernel
+    from pipeline.preprocess import PixelFormat, kernel_arguments
+
+    kernel = raw_kernel("preprocess", "preprocess")
+    frames = cupy.zeros((1, 8, 8, 3), np.uint8)
+    out = cupy.zeros((1, 3, 4, 4), np.float32)
+    arguments = kernel_arguments(1, 8, 8, 4, PixelFormat.BGR)
+    with pytest.raises(TypeError, match="expected int32"):
+        kernel((1,), (256,), (frames, out, 1, *arguments[1:]))  # a Python int
+    with pytest.raises(TypeError, match="host array"):
+        kernel((1,), (256,), (frames.get(), out, *arguments))
+    with pytest.raises(ValueError, match="contiguous"):
+        kernel((1,), (256,), (frames, cupy.zeros((1, 3, 4, 8), np.float32)[..., ::2], *arguments))
+    kernel((1,), (256,), (frames, out, *arguments))
+    assert cupy.state.launches == ["preprocess"]
+
+
+def test_standin_catches_a_read_on_another_stream_without_an_event(monkeypatch):
+    cupy = fake_cupy.install(monkeypatch)
+    first, second = cupy.cuda.Stream(non_blocking=True), cupy.cuda.Stream(non_blocking=True)
+    with first:
+        written = cupy.asarray(np.ones(4, np.float32))
+    with second, pytest.raises(fake_cupy.StreamOrderError):
+        written * 2
+    event = cupy.cuda.Event()
+    event.record(first)
+    second.wait_event(event)
+    with second:
+        assert float((written * 2).sum()) == 8.0
