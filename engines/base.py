@@ -160,6 +160,14 @@ class Engine(abc.ABC):
         self.stats.add(int(images.shape[0]), (time.perf_counter() - started) * 1e3)
         return outputs
 
+    def synchronize(self) -> None:
+        """Wait until the work queued by ``infer`` has finished (CUDA engines queue it on
+        CuPy's current stream and return at once): timing a call needs this."""
+        if self.device == "cuda":
+            import cupy
+
+            cupy.cuda.get_current_stream().synchronize()
+
     def _spec(self) -> InputSpec:
         if not self._is_open or self.input_spec is None:
             raise EngineStateError(f"{self.name} engine is not open: use it as `with engine: ...`")

@@ -25,7 +25,7 @@ import numpy as np
 
 from pipeline.machine import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
-from pipeline.render import RenderOptions, render_cpu
+from pipeline.render import RenderOptions, render_cpu, render_gpu
 from pipeline.resources import ResourceSampler
 from pipeline.sink import Sink
 from pipeline.source import FileSource
@@ -91,6 +91,19 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     params = DetectionParams.from_config(config.detection, config.priors.variances, score_threshold=0.15)
     priors = engine.metadata.priors()
     render = render or RenderOptions()
+    on_gpu = engine.device == "cuda"
+    xp = np
+    if on_gpu:  # detection runs where the outputs are; inputs are fed from device memory, as in the runtime
+        from pipeline.gpu import cupy_module
+
+        xp = cupy_module()
+        priors = xp.asarray(priors)
+
+    def infer(images):
+        outputs = engine.infer(images)
+        engine.synchronize()  # a CUDA engine only queues the work: time it to the end
+        return outputs
+
     cpu_started = time.process_time()
     wall_started = time.perf_counter()
     report: dict = {"source": str(source), "engine": engine.describe(), "frames_requested": frames}
@@ -127,21 +140,25 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     for batch in batches:
         if not spec.min_batch <= batch <= spec.max_batch:
             continue
-        images = np.ascontiguousarray(inputs[:batch]).astype(spec.dtype)
+        images = xp.asarray(np.ascontiguousarray(inputs[:batch]).astype(spec.dtype))
         repeats = max(3, count // batch)
         sampler.phase = f"infer b{batch}"
-        series = _timed(f"infer b{batch}", [images] * (repeats + WARMUP), engine.infer, show, frames_per_call=batch)
+        series = _timed(f"infer b{batch}", [images] * (repeats + WARMUP), infer, show, frames_per_call=batch)
         inference[batch] = series
     # the pipelined run uses the batch size that infers fastest alone, as a user tuning for throughput would
     best_batch = max(inference, key=lambda b: inference[b].frames / max(sum(inference[b].latencies_ms), 1e-9)) if inference else None
-    outputs = engine.infer(np.ascontiguousarray(inputs[:1]).astype(spec.dtype)) if inference else None
+    outputs = infer(xp.asarray(np.ascontiguousarray(inputs[:1]).astype(spec.dtype))) if inference else None
 
     shown = {"detect+render": [], "sequential": []}
 
     def detect_and_draw(result, frame, phase="detect+render"):
         detections = detect(result.loc[0], result.conf[0], result.mask[0], result.proto[0], priors,
                             frame_size=frame.shape[:2], params=params, image_size=size, class_names=config.class_names)
-        render_cpu(frame.copy(), detections, render)
+        if on_gpu:
+            render_gpu(xp.asarray(frame), detections, render)
+            engine.synchronize()
+        else:
+            render_cpu(frame.copy(), detections, render)
         shown[phase].append(len(detections.scores))
 
     sampler.phase = "detect+render"
@@ -149,7 +166,7 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
 
     def sequential(frame):
         batch_input = preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype)
-        detect_and_draw(engine.infer(batch_input), frame, "sequential")
+        detect_and_draw(infer(xp.asarray(batch_input)), frame, "sequential")
 
     sampler.phase = "sequential"
     sequential_series = _timed("sequential", pick, sequential, show)

@@ -85,3 +85,25 @@ def test_standin_catches_a_read_on_another_stream_without_an_event(monkeypatch):
     second.wait_event(event)
     with second:
         assert float((written * 2).sum()) == 8.0
+
+
+def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monkeypatch, tmp_path):
+    """Inference is timed to the end of the queued work (engine.synchronize after every
+    call), detection takes device candidates with device priors, rendering is the kernel."""
+    from helpers.clips import ClipSpec, write_clip
+    from pipeline.bench import run_bench
+
+    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=16, width=160, height=120)
+    cupy = fake_cupy.install(monkeypatch)
+    monkeypatch.setattr("pipeline.runner.create_engine",
+                        lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")))
+    engine = StandInCudaEngine(default_model(), max_batch=2)
+    infers, syncs = [], []
+    monkeypatch.setattr(engine, "_infer", lambda images, original=engine._infer: infers.append(1) or original(images))
+    monkeypatch.setattr(engine, "synchronize", lambda original=engine.synchronize: syncs.append(len(infers)) or original())
+    with engine:
+        report = run_bench(clip, engine, frames=8, batches=(1, 2), progress=False)
+    assert report["inference"]["1"]["frames"] > 0 and report["pipelined"]["frames"] == 8
+    assert report["stages"]["detect+render"]["detections_per_frame"] > 0
+    assert "render" in cupy.state.launches
+    assert len(infers) > 10 and sorted(set(syncs)) == list(range(1, len(infers) + 1))  # one after every call
