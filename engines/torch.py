@@ -1,14 +1,16 @@
 """PyTorch backend: an original-format .pth + its config, run through ``yolact.model``.
 
-The GPU path for machines without TensorRT: CUDA with fp16, channels_last and one CUDA
-graph per batch size (captured on first use of that size). Also runs on the CPU
-(fp32), which is what the parity tests use. Arrays cross to and from CuPy through
-DLPack (no copies). With CUDA graphs the outputs live in the graph's static buffers:
-they are overwritten by the next call with the same batch size.
+The GPU path for machines without TensorRT: CUDA with fp16, channels_last and CUDA
+graphs for every batch size, captured when the engine opens (engines/torch_graphs.py).
+Also runs on the CPU (fp32), which is what the parity tests use. Arrays cross to and
+from CuPy through DLPack (no copies). With CUDA graphs the outputs live in the graph's
+static buffers: they are overwritten by the next call of the same captured size.
+Precisions: fp16, fp32 (IEEE: TF32 off while this engine runs) and tf32.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +21,23 @@ from engines.errors import BackendUnavailableError
 from yolact.config import YolactConfig, load_model_config
 from yolact.model_metadata import ModelMetadata
 
-PRECISIONS = ("fp32", "fp16")
+PRECISIONS = ("fp32", "tf32", "fp16")
 DEFAULT_MAX_BATCH = 64
-GRAPH_WARMUP_RUNS = 3
+
+
+@contextlib.contextmanager
+def tf32_mode(precision: str):
+    """TF32 convolutions and matmuls only for precision "tf32": PyTorch's switches are
+    process-wide, so they are set around this engine's CUDA work and restored after."""
+    import torch
+
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    allowed = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = allowed
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
 
 
 class TorchEngine(Engine):
@@ -44,13 +60,13 @@ class TorchEngine(Engine):
         self.precision = precision or ("fp16" if device == "cuda" else "fp32")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.precision == "fp16" and device == "cpu":
-            raise ValueError("fp16 needs CUDA; use precision fp32 on the CPU")
+        if self.precision in ("fp16", "tf32") and device == "cpu":
+            raise ValueError(f"{self.precision} needs CUDA; use precision fp32 on the CPU")
         self.channels_last = channels_last and device == "cuda"
         self.cuda_graphs = cuda_graphs and device == "cuda"
         self._max_batch_wanted = max_batch
         self._model = None
-        self._graphs: dict[int, tuple[Any, Any, tuple[Any, ...]]] = {}
+        self._graphs = None
 
     @property
     def reuses_outputs(self) -> bool:  # type: ignore[override]
@@ -100,9 +116,17 @@ class TorchEngine(Engine):
             dtype=np.dtype(np.float16 if self.precision == "fp16" else np.float32),
             max_batch=self._max_batch_wanted,
         )
+        if self.cuda_graphs:  # never mid-run: see engines/torch_graphs.py
+            from engines.torch_graphs import CudaGraphSet, cuda_capture
+
+            memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+            capture = cuda_capture(model, input_shape=(3, self.config.image_size, self.config.image_size), dtype=dtype,
+                                   memory_format=memory_format, pool=torch.cuda.graph_pool_handle())
+            with tf32_mode(self.precision), torch.inference_mode():
+                self._graphs = CudaGraphSet(max_batch=self._max_batch_wanted, capture=capture)
 
     def _close(self) -> None:
-        self._graphs.clear()
+        self._graphs = None
         self._model = None
         if self.device == "cuda":
             import torch
@@ -124,10 +148,10 @@ class TorchEngine(Engine):
 
         images = cupy.asarray(images)  # NumPy input is uploaded once here
         stream = torch.cuda.ExternalStream(cupy.cuda.get_current_stream().ptr)
-        with torch.cuda.stream(stream), torch.inference_mode():
+        with torch.cuda.stream(stream), torch.inference_mode(), tf32_mode(self.precision):
             batch_images = torch.from_dlpack(images)
-            if self.cuda_graphs:
-                outputs = self._replay(batch_images)
+            if self._graphs is not None:
+                outputs = self._graphs.run(batch_images)
             else:
                 outputs = self._model(self._layout(batch_images))
         return RawOutputs(*(cupy.from_dlpack(t) for t in outputs))
@@ -138,26 +162,3 @@ class TorchEngine(Engine):
         if self.channels_last:
             return images.contiguous(memory_format=torch.channels_last)
         return images
-
-    def _replay(self, images):
-        """Run through a CUDA graph captured for this batch size (captured on first use)."""
-        import torch
-
-        batch = int(images.shape[0])
-        if batch not in self._graphs:
-            static_input = torch.empty_like(self._layout(images))
-            static_input.copy_(images)
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(GRAPH_WARMUP_RUNS):
-                    self._model(static_input)
-            torch.cuda.current_stream().wait_stream(side)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                static_outputs = tuple(self._model(static_input))
-            self._graphs[batch] = (graph, static_input, static_outputs)
-        graph, static_input, static_outputs = self._graphs[batch]
-        static_input.copy_(images)
-        graph.replay()
-        return static_outputs
