@@ -5,7 +5,8 @@ run: this module parses, configures and serialises; ``engines.tensorrt`` only
 deserialises and checks the sidecar.
 
 Precision:
-- fp32: the ONNX file as is.
+- fp32: the ONNX file as is, IEEE fp32 (TensorRT's TF32 default switched off).
+- tf32: the same with TF32 allowed (10-bit mantissa inputs to convolutions and matmuls).
 - fp16: the ONNX file converted to mixed precision first (``engines.onnx_precision``),
   built as a strongly typed network: the same path on TensorRT 10 and 11.
 - int8: implicit quantization with an entropy calibrator (TensorRT 10 only; 11 removed
@@ -29,7 +30,7 @@ from engines.sidecar import EngineSidecar, file_sha256, write_sidecar
 from yolact.errors import InputNotFoundError, OutputError
 from yolact.model_metadata import METADATA_KEY
 
-PRECISIONS = ("fp32", "fp16", "int8")
+PRECISIONS = ("fp32", "tf32", "fp16", "int8")
 INSTALL_HINT = (
     "TensorRT is not installed: on an NVIDIA machine run pip install 'yolact-stream[gpu-cu13]' "
     "(CUDA 13; [gpu-cu12] for CUDA 12: the tensorrt-cu12 / tensorrt-cu13 libraries come from NVIDIA's package index)"
@@ -117,6 +118,8 @@ def build_engine(
         raise EngineBuildError(f"TensorRT cannot parse {onnx_path}: {errors[:500]}")
 
     config = builder.create_builder_config()
+    if options.precision != "tf32":  # TF32 is on by default: fp32 layers would round inputs to 10-bit mantissas
+        config.clear_flag(trt.BuilderFlag.TF32)
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(options.workspace_gib * (1 << 30)))
     optimization_profile = builder.create_optimization_profile()
     optimization_profile.set_shape(image_input.name, *[(batch, 3, size, size) for batch in profile])

@@ -13,8 +13,12 @@ import numpy as np
 
 from engines.base import CONTRACT_OUTPUTS, Engine
 
-# allowed max |diff| relative to the reference output's max |value|
-RELATIVE_TOLERANCE = {"fp32": 1e-3, "fp16": 2e-2, "int8": 1e-1}
+# allowed max |diff| relative to the reference output's max |value|. Measured with TF32 and
+# fp16 emulated on the CPU (benchmarks/precision_drift.py, tests/test_reduced_precision.py):
+# the bundled model drifts 1.5e-3 (TF32) and 1.9e-3 (fp16), so TF32 breaks fp32's 1e-3 and
+# fp32 engines turn it off. Random weights amplify rounding: ResNet-50 with seeded random
+# weights drifts 0.38 (mask, TF32) and 0.52 (fp16): check reduced precision on real weights.
+RELATIVE_TOLERANCE = {"fp32": 1e-3, "tf32": 1e-2, "fp16": 2e-2, "int8": 1e-1}
 
 
 @dataclass(frozen=True, slots=True)

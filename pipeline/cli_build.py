@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--onnx", required=True, type=Path, help="ONNX file from yolact-stream export")
     parser.add_argument("--out", required=True, type=Path, help="engine file to write (sidecar: OUT.json)")
-    parser.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp16")
+    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16", "int8"), default="fp16")
     parser.add_argument("--batch", type=parse_profile, default=(1, 4, 8), metavar="MIN,OPT,MAX", help="batch profile (default 1,4,8)")
     calibration = parser.add_mutually_exclusive_group()
     calibration.add_argument("--calib-dir", type=Path, help="INT8: folder of representative images")
