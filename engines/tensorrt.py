@@ -105,6 +105,9 @@ class TensorRTEngine(Engine):
         self._engine, self._context = engine, context
         if self._layout.kind == "openvino":
             self._priors = cupy.asarray(self.metadata.priors())
+            # uploaded on this thread's stream; inference runs on whichever stream its caller
+            # has (a stage's own): make sure the upload is done before any of them reads it
+            cupy.cuda.get_current_stream().synchronize()
 
     def _close(self) -> None:
         self._context = None

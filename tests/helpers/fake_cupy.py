@@ -429,6 +429,7 @@ def _runtime():
     runtime = types.SimpleNamespace()
     runtime.getDeviceCount = lambda: 1
     runtime.memcpyDeviceToHost = 2
+    runtime.getDeviceProperties = lambda index: {"name": b"Stand-in GPU", "major": 9, "minor": 0}
     return runtime
 
 
@@ -438,8 +439,9 @@ def _make_module() -> _Module:
     for name in ("ndarray", "asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module", "from_dlpack",
                  "RawKernel"):
         setattr(module, name, globals()[name])
-    for name in ("empty", "zeros", "ones", "full", "arange"):
+    for name in ("zeros", "ones", "full", "arange"):  # kernels that write on the current stream
         setattr(module, name, _numpy_function(name))
+    module.empty = lambda *args, **kwargs: ndarray(np.empty(*args, **kwargs))  # allocation only: nothing written
     module.cuda = types.SimpleNamespace(Stream=_Stream, Event=_Event, runtime=_runtime(),
                                         get_current_stream=lambda: _state.current)
     module.state = _state
