@@ -19,6 +19,7 @@ from yolact.errors import ConfigError
 
 MODES = ("file", "live")
 RESOLUTION_CHANGES = ("scale", "split")
+PIXEL_FORMATS = ("auto", "bgr24", "yuv420p")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,9 @@ class PipelineConfig:
     frame_ring_capacity: int = 8
     age_budget_ms: float | None = None
     score_threshold: float = 0.15
-    pixel_format: str = "bgr24"
+    # how decoded frames travel: "bgr24", "yuv420p" (I420: half the bytes to upload, converted
+    # on the device), or "auto": yuv420p when the engine runs on CUDA, bgr24 on the CPU
+    pixel_format: str = "auto"
     render: RenderOptions = RenderOptions()  # its score_threshold is replaced by the one above
     network: NetworkOptions = NetworkOptions()
     # a stream changing resolution mid-run: "scale" every frame to the first size (one
@@ -43,7 +46,8 @@ class PipelineConfig:
         require(self.batch_timeout_ms >= 0, "batch_timeout_ms", f"must be >= 0, got {self.batch_timeout_ms}")
         require(self.frame_ring_capacity >= 2, "frame_ring_capacity", f"must be >= 2, got {self.frame_ring_capacity}")
         require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
-        require(self.pixel_format in ("bgr24", "yuv420p"), "pixel_format", f"must be bgr24 or yuv420p, got {self.pixel_format!r}")
+        require(self.pixel_format in PIXEL_FORMATS, "pixel_format",
+                f"must be one of {', '.join(PIXEL_FORMATS)}, got {self.pixel_format!r}")
         require(self.on_resolution_change in RESOLUTION_CHANGES, "on_resolution_change",
                 f"must be one of {', '.join(RESOLUTION_CHANGES)}, got {self.on_resolution_change!r}")
 

@@ -42,7 +42,9 @@ class FrameMeta:
 
 @dataclass(slots=True, eq=False)
 class FrameSlot:
-    """A frame buffer (BGR uint8 [H, W, 3], or I420 [H*3/2, W]) plus its metadata."""
+    """A frame buffer (BGR uint8 [H, W, 3], or I420 [H*3/2, W]) plus its metadata, and the
+    BGR picture the sinks get (``rendered``: the frame buffer itself for BGR frames, drawn
+    in place; for I420 a BGR buffer of the slot's own, converted into)."""
 
     index: int
     image: np.ndarray | None = None
@@ -51,7 +53,10 @@ class FrameSlot:
     reallocations: int = 0
     pinned: bool = False  # GPU runs: host buffers in page-locked memory
     device_image: Any = None  # GPU runs: the frame on the device (uploaded by the batcher)
-    ready: Any = None  # GPU runs: CUDA event after which ``image`` holds the rendered frame
+    ready: Any = None  # GPU runs: CUDA event after which ``rendered`` holds the rendered frame
+    rendered: np.ndarray | None = None
+    bgr: np.ndarray | None = None  # I420 frames: the BGR buffer behind ``rendered``
+    device_bgr: Any = None  # GPU runs with I420 frames: the BGR frame on the device
 
     def store(self, picture: np.ndarray, pixel_format: PixelFormat, meta: FrameMeta) -> None:
         """Copy ``picture`` into this slot's buffer (reallocated only on a size change)."""
@@ -67,6 +72,20 @@ class FrameSlot:
         self.pixel_format = pixel_format
         self.meta = meta
         self.ready = None
+        self.rendered = None
+
+    def bgr_buffer(self) -> np.ndarray:
+        """This slot's BGR buffer for an I420 frame's picture (reallocated only on a size change)."""
+        height, width = self.meta.size
+        if self.bgr is None or self.bgr.shape != (height, width, 3):
+            if self.pinned:
+                from pipeline.gpu import pinned_empty
+
+                self.bgr = pinned_empty((height, width, 3), np.uint8)
+            else:
+                self.bgr = np.empty((height, width, 3), np.uint8)
+            self.reallocations += 1
+        return self.bgr
 
 
 @dataclass(slots=True, eq=False)

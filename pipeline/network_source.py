@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
-from pipeline.source import DecodedFrame, Source, error_reason, mask_url
+from pipeline.source import DecodedFrame, Source, error_reason, mask_url, picture
 from yolact.config_schema import require
 from yolact.errors import SourceFailedError
 
@@ -118,7 +118,7 @@ class NetworkSource(Source):
                 stream = container.streams.video[0]
                 time_base = stream.time_base
                 for frame in container.decode(stream):
-                    yield DecodedFrame(frame.to_ndarray(format=self.pixel_format.value), self.pixel_format, frame.pts, frame.time_base or time_base)
+                    yield DecodedFrame(*picture(frame, self.pixel_format), frame.pts, frame.time_base or time_base)
                     if stop.is_set():
                         return
                 # the iterator ended: the server closed the stream

@@ -58,6 +58,19 @@ def kernel_arguments(batch: int, height: int, width: int, size: int, pixel_forma
             np.int32(_FORMAT_CODES[pixel_format]), *mean, *inv_std)
 
 
+def i420_to_bgr_gpu(i420, bgr) -> None:
+    """Device I420 [H*3/2, W] → device BGR [H, W, 3] (kernels/color.cu), on the current stream;
+    OpenCV's conversion to within one level."""
+    from pipeline.kernels import raw_kernel
+
+    height, width = bgr.shape[:2]
+    if i420.shape != (height * 3 // 2, width) or not (i420.flags.c_contiguous and bgr.flags.c_contiguous):
+        raise ValueError(f"expected C-contiguous I420 [{height * 3 // 2}, {width}] and BGR [{height}, {width}, 3]")
+    block = (32, 8)
+    grid = ((width + block[0] - 1) // block[0], (height + block[1] - 1) // block[1])
+    raw_kernel("color", "i420_to_bgr")(grid, block, (i420, bgr, np.int32(height), np.int32(width)))
+
+
 def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.float32, out=None):
     """Device frames (CuPy uint8, stacked [B, H, W, 3] or [B, H*3/2, W]) → [B, 3, S, S].
 

@@ -138,14 +138,22 @@ class FileSource(Source):
         self.health = "finished"
 
 
+def picture(frame, pixel_format: PixelFormat) -> tuple[np.ndarray, PixelFormat]:
+    """A decoded frame as an array in ``pixel_format``; I420 needs even sizes (its chroma
+    planes are half size), so an odd-sized frame comes as BGR instead."""
+    if pixel_format is PixelFormat.YUV420 and (frame.width % 2 or frame.height % 2):
+        pixel_format = PixelFormat.BGR
+    return frame.to_ndarray(format=pixel_format.value), pixel_format
+
+
 def _upright(frame, pixel_format: PixelFormat, time_base) -> DecodedFrame:
     """The frame as players show it: a display-matrix rotation (phone videos) is applied,
     so overlays and outputs come out upright (outputs carry no rotation of their own)."""
     quarter_turns = round(frame.rotation / 90) % 4 if frame.rotation else 0
     if not quarter_turns:
-        return DecodedFrame(frame.to_ndarray(format=pixel_format.value), pixel_format, frame.pts, frame.time_base or time_base)
-    picture = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"), quarter_turns))  # + = counter-clockwise
-    return DecodedFrame(picture, PixelFormat.BGR, frame.pts, frame.time_base or time_base)
+        return DecodedFrame(*picture(frame, pixel_format), frame.pts, frame.time_base or time_base)
+    turned = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"), quarter_turns))  # + = counter-clockwise
+    return DecodedFrame(turned, PixelFormat.BGR, frame.pts, frame.time_base or time_base)
 
 
 class SyntheticSource(Source):

@@ -211,14 +211,16 @@ class DetectRenderStage(Stage):
         """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
 
     def draw(self, frame: FrameSlot, detections) -> None:
-        """Render onto the frame slot's picture (BGR, in place)."""
+        """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer
+        that an I420 frame is converted into."""
         import cv2
 
-        if frame.pixel_format is not PixelFormat.BGR:
-            frame.image = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420)
-            frame.pixel_format = PixelFormat.BGR
+        if frame.pixel_format is PixelFormat.BGR:
+            frame.rendered = frame.image
+        else:
+            frame.rendered = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420, dst=frame.bgr_buffer())
         if self.render is not None:
-            render_cpu(frame.image, detections, self.render)
+            render_cpu(frame.rendered, detections, self.render)
 
     def finish(self) -> None:
         self.output_ring.close()
@@ -241,7 +243,7 @@ class SinkStage(Stage):
                 frame.ready.synchronize()  # the only host wait of a GPU run: before encoding
             keep_going = True
             for sink in self.sinks.get(frame.meta.stream_id, []):
-                keep_going &= sink.write(frame.image, frame.meta, out.detections)
+                keep_going &= sink.write(frame.rendered, frame.meta, out.detections)
             self.metrics_all.frame_done(frame.meta.capture_time)
             out.frame_ring.release(frame)
             out.frame, out.detections = None, None

@@ -107,3 +107,51 @@ def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monke
     assert report["stages"]["detect+render"]["detections_per_frame"] > 0
     assert "render" in cupy.state.launches
     assert len(infers) > 10 and sorted(set(syncs)) == list(range(1, len(infers) + 1))  # one after every call
+
+
+def _i420_frames(path):
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="yuv420p") for frame in container.decode(video=0)]
+
+
+@pytest.mark.parametrize("gpu", [False, True], ids=["cpu", "standin-gpu"])
+def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
+    """pixel_format yuv420p (what "auto" picks on GPU runs): frames travel as I420 and the
+    overlay is drawn on their BGR conversion — OpenCV's on the CPU, kernels/color.cu on
+    the GPU — exactly as the CPU renderer draws it on that conversion."""
+    import cv2
+
+    from helpers.clips import ClipSpec, write_clip
+    from helpers.kernel_host import launch
+    from pipeline.config import load_pipeline_config
+    from pipeline.render import RenderOptions, render_cpu
+
+    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=12, width=320, height=240)
+    recorder = Recorder()
+    cupy = None
+    if gpu:
+        cupy = fake_cupy.install(monkeypatch)
+        monkeypatch.setattr("pipeline.runner.create_engine",
+                            lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")))
+        preset = load_pipeline_config("file")  # auto
+    else:
+        preset = load_pipeline_config("file").replace(pixel_format="yuv420p")
+    with Pipeline([str(clip)], [], RunOptions(model=default_model(), preset=preset, progress=False),
+                  extra_sinks={0: [recorder]}) as pipeline:
+        assert pipeline.run()["frames_out"] == 12
+        assert pipeline.sources[0].pixel_format.value == "yuv420p"
+    if gpu:
+        assert "i420_to_bgr" in cupy.state.launches
+    monkeypatch.undo()
+    detections = 0
+    for (index, image, found), i420 in zip(recorder.frames, _i420_frames(clip), strict=True):
+        if gpu:
+            base = np.zeros((240, 320, 3), np.uint8)
+            launch("color", "i420_to_bgr_host", (i420, base, np.int32(240), np.int32(320)))
+        else:
+            base = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+        np.testing.assert_array_equal(image, render_cpu(base, found, RenderOptions()), err_msg=f"frame {index}")
+        detections += len(found)
+    assert detections >= 12

@@ -18,7 +18,7 @@ from pipeline.render import RenderOptions, overlay_arrays, render_arguments, ren
 from yolact.detections import Detections
 from yolact.image_transform import STD_RGB
 
-KERNELS = [("preprocess", ()), ("preprocess", ("OUT_HALF",)), ("render", ())]
+KERNELS = [("preprocess", ()), ("preprocess", ("OUT_HALF",)), ("render", ()), ("color", ())]
 ARCHITECTURES = ("sm_80", "sm_90", "sm_100")
 host_only = pytest.mark.skipif(compiler_missing() is not None, reason=str(compiler_missing()))
 
@@ -70,7 +70,8 @@ def test_nvrtc_compiles_every_kernel_without_cuda_headers(name, defines):
     nvrtc.nvrtcGetPTXSize(program, ctypes.byref(size))
     ptx = ctypes.create_string_buffer(size.value)
     nvrtc.nvrtcGetPTX(program, ptx)
-    assert b".entry " + name.encode() in ptx.value
+    entry = {"color": "i420_to_bgr"}.get(name, name)
+    assert b".entry " + entry.encode() in ptx.value
     assert b"fma.rn.f32" not in ptx.value  # --fmad=false: the CPU twins' rounding
 
 
@@ -132,3 +133,17 @@ def test_render_kernel_draws_the_cpu_pixels_exactly(frame_size, count, options):
     launch("render", "render_host", render_arguments(got, masks, arrays, options))
     assert np.count_nonzero(expected != frame) > (0 if count else -1)
     np.testing.assert_array_equal(got, expected)
+
+
+@host_only
+@pytest.mark.parametrize("height, width", [(96, 128), (50, 34), (2, 2)])
+def test_i420_to_bgr_kernel_matches_opencv_within_one_level(height, width):
+    import cv2
+
+    rng = np.random.default_rng(width)
+    i420 = rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8)
+    expected = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+    got = np.zeros((height, width, 3), np.uint8)
+    launch("color", "i420_to_bgr_host", (i420, got, np.int32(height), np.int32(width)))
+    difference = np.abs(got.astype(int) - expected)
+    assert difference.max() <= 1 and difference.mean() < 0.3, (difference.max(), difference.mean())

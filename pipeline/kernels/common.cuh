@@ -28,3 +28,19 @@ PIXEL_FN unsigned short to_half_bits(float value) {
     return bits;
 #endif
 }
+
+// One pixel of a planar I420 frame (Y plane, then U and V at half resolution) as RGB
+// floats in [0, 255]: BT.601 limited range with the footroom clamped first, as OpenCV's
+// cvtColor (the CPU path's conversion).
+PIXEL_FN void i420_rgb(const unsigned char* frame, int height, int width, int py, int px,
+                       float* red, float* green, float* blue) {
+    float luma = frame[(long long)py * width + px];
+    const unsigned char* u_plane = frame + (long long)height * width;
+    const unsigned char* v_plane = u_plane + (long long)(height / 2) * (width / 2);
+    int chroma = (py / 2) * (width / 2) + (px / 2);
+    float u = u_plane[chroma] - 128.f, v = v_plane[chroma] - 128.f;
+    float c = 1.164f * fmaxf(luma - 16.f, 0.f);
+    *red = fminf(fmaxf(c + 1.596f * v, 0.f), 255.f);
+    *green = fminf(fmaxf(c - 0.813f * v - 0.391f * u, 0.f), 255.f);
+    *blue = fminf(fmaxf(c + 2.018f * u, 0.f), 255.f);
+}

@@ -1,5 +1,5 @@
-// Frames -> network input in one pass: colour conversion (BGR, RGB or I420 with BT.601
-// limited range, as OpenCV's cvtColor, the CPU path's), bilinear resize to S x S
+// Frames -> network input in one pass: colour conversion (BGR, RGB or I420: see
+// common.cuh), bilinear resize to S x S
 // (align_corners=False, the original's convention), normalisation, HWC -> CHW.
 // OUT_HALF: write fp16 bits (unsigned short) instead of float.
 #include "common.cuh"
@@ -14,16 +14,8 @@ PIXEL_FN out_t store(float value) { return value; }
 
 PIXEL_FN void sample_rgb(const unsigned char* frame, int height, int width, int pixel_format, int py, int px,
                          float* red, float* green, float* blue) {
-    if (pixel_format == 2) {  // I420: Y plane, then U and V at half resolution
-        float luma = frame[(long long)py * width + px];
-        const unsigned char* u_plane = frame + (long long)height * width;
-        const unsigned char* v_plane = u_plane + (long long)(height / 2) * (width / 2);
-        int chroma = (py / 2) * (width / 2) + (px / 2);
-        float u = u_plane[chroma] - 128.f, v = v_plane[chroma] - 128.f;
-        float c = 1.164f * fmaxf(luma - 16.f, 0.f);  // footroom clamped first, as OpenCV's cvtColor
-        *red = fminf(fmaxf(c + 1.596f * v, 0.f), 255.f);
-        *green = fminf(fmaxf(c - 0.813f * v - 0.391f * u, 0.f), 255.f);
-        *blue = fminf(fmaxf(c + 2.018f * u, 0.f), 255.f);
+    if (pixel_format == 2) {
+        i420_rgb(frame, height, width, py, px, red, green, blue);
         return;
     }
     const unsigned char* p = frame + ((long long)py * width + px) * 3;
