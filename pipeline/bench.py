@@ -248,7 +248,10 @@ def _pipelined(source, engine, frames: int, batch: int) -> dict:
     from pipeline.runner import Pipeline, RunOptions
 
     preset = load_pipeline_config("bench").replace(batch=batch)
-    options = RunOptions(model=engine.model_path, backend=engine.name, device=engine.device, preset=preset, progress=False)
+    # the same engine again: a checkpoint needs its config, and the precision must match
+    config, precision = getattr(engine, "config", None), getattr(engine, "precision", None)
+    options = RunOptions(model=engine.model_path, backend=engine.name, device=engine.device, preset=preset, progress=False,
+                         config=config, engine_options={"precision": precision} if precision and engine.name == "torch" else {})
     arrivals = _ArrivalSink()
     with Pipeline([FileSource(source, max_frames=frames + WARMUP * batch)], ["null"], options, extra_sinks={0: [arrivals]}) as pipeline:
         snapshot = pipeline.run()

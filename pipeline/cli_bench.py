@@ -17,6 +17,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--batch", default="1,4,8", help="inference batch sizes, comma separated (default 1,4,8)")
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--device", choices=("cpu", "cuda"))
+    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16"),
+                        help="the torch backend's precision on CUDA (default fp16; fp32 is IEEE, TF32 off)")
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--plot", type=Path, help="write the PNG charts here")
     parser.add_argument("--overwrite", action="store_true", help="replace --report / --plot if they exist")
@@ -42,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--batch: expected comma-separated integers, got {args.batch!r}") from None
     if not batches or min(batches) < 1:
         raise ConfigError(f"--batch: batch sizes must be >= 1, got {args.batch!r}")
-    engine, choice = create_engine(args.model or default_model(), backend=args.backend, device=args.device, config=args.config)
+    engine_options = {"config": args.config}
+    if args.precision:
+        engine_options["precision"] = args.precision
+    engine, choice = create_engine(args.model or default_model(), backend=args.backend, device=args.device, **engine_options)
     with engine:
         report = run_bench(args.source, engine, frames=args.frames, batches=batches, progress=not args.quiet)
     report["engine_choice"] = choice.reason

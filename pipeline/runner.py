@@ -75,6 +75,7 @@ class RunOptions:
     detection_overrides: dict = field(default_factory=dict)
     network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
     on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
+    engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
 
 
 class Pipeline:
@@ -142,7 +143,7 @@ class Pipeline:
         model = options.model or default_model()
         if not Path(model).exists() and options.model is None:
             raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
-        engine_options = {"config": options.config} if options.config else {}
+        engine_options = {**({"config": options.config} if options.config else {}), **options.engine_options}
         self.engine, self.engine_choice = create_engine(model, backend=options.backend, device=options.device, **engine_options)
         self.engine.exclusive_cpu = False
         self.engine.__enter__()

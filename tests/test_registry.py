@@ -42,7 +42,7 @@ def test_checkpoint_without_config_is_refused(tiny_checkpoint):
 def test_tensorrt_requested_but_missing_says_how_to_install(tiny_onnx):
     if TensorRTEngine.availability("cuda") is None:
         pytest.skip("TensorRT is available here")
-    with pytest.raises(BackendUnavailableError, match=r"pip install 'yolact-stream\[gpu\]'"):
+    with pytest.raises(BackendUnavailableError, match=r"pip install 'yolact-stream\[gpu-cu13\]'"):
         choose_backend(tiny_onnx, backend="tensorrt")
 
 
