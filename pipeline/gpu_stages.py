@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pipeline.frame import BatchSlot, FrameSlot, ResultSlot
 from pipeline.gpu import StageStream, cupy_module
-from pipeline.preprocess import PixelFormat, i420_to_bgr_gpu, preprocess_gpu
+from pipeline.preprocess import PixelFormat, preprocess_gpu, yuv_to_bgr_gpu
 from pipeline.render import render_gpu
 from pipeline.stages import BatchStage, DetectRenderStage
 
@@ -47,14 +47,14 @@ class GpuDetectRenderStage(DetectRenderStage):
 
     def draw(self, frame: FrameSlot, detections) -> None:
         """Render on the device and copy the result into the pinned ``frame.rendered``:
-        a BGR frame in place; an I420 frame converted into a BGR device frame first."""
+        a BGR frame in place; a YUV frame (I420, NV12) converted into a BGR device frame first."""
         if frame.pixel_format is PixelFormat.BGR:
             device_bgr, frame.rendered = frame.device_image, frame.image
         else:
             height, width = frame.meta.size
             if frame.device_bgr is None or frame.device_bgr.shape != (height, width, 3):
                 frame.device_bgr = cupy_module().empty((height, width, 3), cupy_module().uint8)
-            i420_to_bgr_gpu(frame.device_image, frame.device_bgr)
+            yuv_to_bgr_gpu(frame.device_image, frame.pixel_format, frame.device_bgr)
             device_bgr, frame.rendered = frame.device_bgr, frame.bgr_buffer()
         if self.render is not None:
             render_gpu(device_bgr, detections, self.render)

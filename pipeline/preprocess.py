@@ -24,12 +24,25 @@ from yolact.image_transform import MEAN_RGB, STD_RGB, frames_to_network_input
 class PixelFormat(enum.Enum):
     BGR = "bgr24"
     RGB = "rgb24"
-    YUV420 = "yuv420p"
+    YUV420 = "yuv420p"  # I420: Y, then U and V planes at half resolution
+    NV12 = "nv12"  # Y, then interleaved U/V at half resolution (what NVDEC gives)
+
+    @property
+    def is_yuv(self) -> bool:
+        return self in (PixelFormat.YUV420, PixelFormat.NV12)
+
+
+_TO_BGR = {PixelFormat.YUV420: cv2.COLOR_YUV2BGR_I420, PixelFormat.NV12: cv2.COLOR_YUV2BGR_NV12}
+
+
+def yuv_to_bgr_cpu(frame: np.ndarray, pixel_format: PixelFormat, out: np.ndarray | None = None) -> np.ndarray:
+    """A YUV 4:2:0 frame [H*3/2, W] as BGR [H, W, 3] (OpenCV; into ``out`` when given)."""
+    return cv2.cvtColor(frame, _TO_BGR[pixel_format], dst=out)
 
 
 def frame_size(frame: np.ndarray, pixel_format: PixelFormat) -> tuple[int, int]:
     """(H, W) of the picture held by ``frame``."""
-    if pixel_format is PixelFormat.YUV420:
+    if pixel_format.is_yuv:
         return frame.shape[0] * 2 // 3, frame.shape[1]
     return frame.shape[0], frame.shape[1]
 
@@ -41,11 +54,11 @@ def preprocess_cpu(frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, s
     elif pixel_format is PixelFormat.RGB:
         bgr = [np.ascontiguousarray(frame[:, :, ::-1]) for frame in frames]
     else:
-        bgr = [cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_I420) for frame in frames]
+        bgr = [yuv_to_bgr_cpu(frame, pixel_format) for frame in frames]
     return frames_to_network_input(bgr, size, dtype=dtype)
 
 
-_FORMAT_CODES = {PixelFormat.BGR: 0, PixelFormat.RGB: 1, PixelFormat.YUV420: 2}
+_FORMAT_CODES = {PixelFormat.BGR: 0, PixelFormat.RGB: 1, PixelFormat.YUV420: 2, PixelFormat.NV12: 3}  # as common.cuh
 THREADS_PER_BLOCK = 256
 
 
@@ -58,17 +71,18 @@ def kernel_arguments(batch: int, height: int, width: int, size: int, pixel_forma
             np.int32(_FORMAT_CODES[pixel_format]), *mean, *inv_std)
 
 
-def i420_to_bgr_gpu(i420, bgr) -> None:
-    """Device I420 [H*3/2, W] → device BGR [H, W, 3] (kernels/color.cu), on the current stream;
-    OpenCV's conversion to within one level."""
+def yuv_to_bgr_gpu(yuv, pixel_format: PixelFormat, bgr) -> None:
+    """Device I420 or NV12 [H*3/2, W] → device BGR [H, W, 3] (kernels/color.cu), on the
+    current stream; OpenCV's conversion to within one level."""
     from pipeline.kernels import raw_kernel
 
     height, width = bgr.shape[:2]
-    if i420.shape != (height * 3 // 2, width) or not (i420.flags.c_contiguous and bgr.flags.c_contiguous):
-        raise ValueError(f"expected C-contiguous I420 [{height * 3 // 2}, {width}] and BGR [{height}, {width}, 3]")
+    if yuv.shape != (height * 3 // 2, width) or not (yuv.flags.c_contiguous and bgr.flags.c_contiguous):
+        raise ValueError(f"expected C-contiguous YUV [{height * 3 // 2}, {width}] and BGR [{height}, {width}, 3]")
     block = (32, 8)
     grid = ((width + block[0] - 1) // block[0], (height + block[1] - 1) // block[1])
-    raw_kernel("color", "i420_to_bgr")(grid, block, (i420, bgr, np.int32(height), np.int32(width)))
+    raw_kernel("color", "yuv_to_bgr")(grid, block, (yuv, bgr, np.int32(height), np.int32(width),
+                                                    np.int32(_FORMAT_CODES[pixel_format])))
 
 
 def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.float32, out=None):

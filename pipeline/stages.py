@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from engines.base import CONTRACT_OUTPUTS, RawOutputs
 from pipeline.frame import BatchSlot, FrameMeta, FrameSlot, ResultSlot
 from pipeline.metrics import Metrics
-from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu
+from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu, yuv_to_bgr_cpu
 from pipeline.render import RenderOptions, render_cpu
 from pipeline.ring import Ring
 from pipeline.sink import Sink
@@ -212,13 +212,11 @@ class DetectRenderStage(Stage):
 
     def draw(self, frame: FrameSlot, detections) -> None:
         """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer
-        that an I420 frame is converted into."""
-        import cv2
-
+        that a YUV frame is converted into."""
         if frame.pixel_format is PixelFormat.BGR:
             frame.rendered = frame.image
         else:
-            frame.rendered = cv2.cvtColor(frame.image, cv2.COLOR_YUV2BGR_I420, dst=frame.bgr_buffer())
+            frame.rendered = yuv_to_bgr_cpu(frame.image, frame.pixel_format, frame.bgr_buffer())
         if self.render is not None:
             render_cpu(frame.rendered, detections, self.render)
 

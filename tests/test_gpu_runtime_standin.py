@@ -143,13 +143,13 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
         assert pipeline.run()["frames_out"] == 12
         assert pipeline.sources[0].pixel_format.value == "yuv420p"
     if gpu:
-        assert "i420_to_bgr" in cupy.state.launches
+        assert "yuv_to_bgr" in cupy.state.launches
     monkeypatch.undo()
     detections = 0
     for (index, image, found), i420 in zip(recorder.frames, _i420_frames(clip), strict=True):
         if gpu:
             base = np.zeros((240, 320, 3), np.uint8)
-            launch("color", "i420_to_bgr_host", (i420, base, np.int32(240), np.int32(320)))
+            launch("color", "yuv_to_bgr_host", (i420, base, np.int32(240), np.int32(320), np.int32(2)))
         else:
             base = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
         np.testing.assert_array_equal(image, render_cpu(base, found, RenderOptions()), err_msg=f"frame {index}")

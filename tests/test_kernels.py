@@ -70,13 +70,13 @@ def test_nvrtc_compiles_every_kernel_without_cuda_headers(name, defines):
     nvrtc.nvrtcGetPTXSize(program, ctypes.byref(size))
     ptx = ctypes.create_string_buffer(size.value)
     nvrtc.nvrtcGetPTX(program, ptx)
-    entry = {"color": "i420_to_bgr"}.get(name, name)
+    entry = {"color": "yuv_to_bgr"}.get(name, name)
     assert b".entry " + entry.encode() in ptx.value
     assert b"fma.rn.f32" not in ptx.value  # --fmad=false: the CPU twins' rounding
 
 
 def _frames(rng, batch, height, width, pixel_format):
-    if pixel_format is PixelFormat.YUV420:
+    if pixel_format.is_yuv:
         return [rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8) for _ in range(batch)]
     return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(batch)]
 
@@ -97,9 +97,9 @@ def test_preprocess_kernel_matches_the_cpu_within_one_grey_level(pixel_format, h
            defines)
     grey_levels = np.abs(out.astype(np.float32) - expected) * np.asarray(STD_RGB, np.float32)[None, :, None, None]
     half_rounding = 0.0 if dtype == np.float32 else 2.2 * 2.0 ** -11 * 255  # fp16 of values up to ~2.2
-    # the CPU twin of I420 rounds to integers twice (cvtColor, then the uint8 resize): up to
+    # the CPU twin of I420 / NV12 rounds to integers twice (cvtColor, then the uint8 resize): up to
     # 1.2 levels apart measured; the kernel keeps floats throughout
-    budget = 1.5 if pixel_format is PixelFormat.YUV420 else 1.0
+    budget = 1.5 if pixel_format.is_yuv else 1.0
     assert grey_levels.max() <= budget + half_rounding, grey_levels.max()
     assert grey_levels.mean() < 0.3
 
@@ -136,14 +136,15 @@ def test_render_kernel_draws_the_cpu_pixels_exactly(frame_size, count, options):
 
 
 @host_only
+@pytest.mark.parametrize("pixel_format", [PixelFormat.YUV420, PixelFormat.NV12])
 @pytest.mark.parametrize("height, width", [(96, 128), (50, 34), (2, 2)])
-def test_i420_to_bgr_kernel_matches_opencv_within_one_level(height, width):
-    import cv2
+def test_yuv_to_bgr_kernel_matches_opencv_within_one_level(height, width, pixel_format):
+    from pipeline.preprocess import _FORMAT_CODES, yuv_to_bgr_cpu
 
     rng = np.random.default_rng(width)
-    i420 = rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8)
-    expected = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
+    yuv = rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8)
+    expected = yuv_to_bgr_cpu(yuv, pixel_format)
     got = np.zeros((height, width, 3), np.uint8)
-    launch("color", "i420_to_bgr_host", (i420, got, np.int32(height), np.int32(width)))
+    launch("color", "yuv_to_bgr_host", (yuv, got, np.int32(height), np.int32(width), np.int32(_FORMAT_CODES[pixel_format])))
     difference = np.abs(got.astype(int) - expected)
     assert difference.max() <= 1 and difference.mean() < 0.3, (difference.max(), difference.mean())

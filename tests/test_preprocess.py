@@ -38,6 +38,24 @@ def test_batch_of_mixed_sizes_and_fp16():
     assert batch.shape == (2, 3, 40, 40) and batch.dtype == np.float16
 
 
+def i420_to_nv12(i420: np.ndarray) -> np.ndarray:
+    """The same pixels with U and V interleaved in one half-resolution plane."""
+    height = i420.shape[0] * 2 // 3
+    width = i420.shape[1]
+    quarter = height * width // 4
+    chroma = i420[height:].reshape(-1)
+    uv = np.stack([chroma[:quarter], chroma[quarter:]], axis=1).reshape(height // 2, width)
+    return np.concatenate([i420[:height], uv])
+
+
+def test_nv12_and_i420_of_the_same_picture_convert_alike():
+    frame = synthetic_bgr(48, 64)
+    i420 = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
+    from pipeline.preprocess import yuv_to_bgr_cpu
+
+    np.testing.assert_array_equal(yuv_to_bgr_cpu(i420, PixelFormat.YUV420), yuv_to_bgr_cpu(i420_to_nv12(i420), PixelFormat.NV12))
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("pixel_format", list(PixelFormat))
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
@@ -49,10 +67,12 @@ def test_gpu_kernel_matches_cpu(pixel_format, dtype):
         frames = [f[:, :, ::-1].copy() for f in frames]
     elif pixel_format is PixelFormat.YUV420:
         frames = [cv2.cvtColor(f, cv2.COLOR_BGR2YUV_I420) for f in frames]
+    elif pixel_format is PixelFormat.NV12:
+        frames = [i420_to_nv12(cv2.cvtColor(f, cv2.COLOR_BGR2YUV_I420)) for f in frames]
     expected = preprocess_cpu(frames, pixel_format=pixel_format, size=550)
     actual = preprocess_gpu(cupy.asarray(np.stack(frames)), pixel_format=pixel_format, size=550, dtype=dtype).get()
     assert actual.dtype == dtype
     grey_levels = np.abs(actual.astype(np.float32) - expected) * 58.4
     # fixed-point (OpenCV) vs float bilinear: < 1 grey level; YUV: chroma sampling differs at edges
-    limit = 1.0 if pixel_format is not PixelFormat.YUV420 else 8.0
+    limit = 8.0 if pixel_format.is_yuv else 1.0
     assert np.percentile(grey_levels, 99.9) < limit

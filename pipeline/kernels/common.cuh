@@ -29,18 +29,34 @@ PIXEL_FN unsigned short to_half_bits(float value) {
 #endif
 }
 
-// One pixel of a planar I420 frame (Y plane, then U and V at half resolution) as RGB
-// floats in [0, 255]: BT.601 limited range with the footroom clamped first, as OpenCV's
-// cvtColor (the CPU path's conversion).
-PIXEL_FN void i420_rgb(const unsigned char* frame, int height, int width, int py, int px,
-                       float* red, float* green, float* blue) {
-    float luma = frame[(long long)py * width + px];
-    const unsigned char* u_plane = frame + (long long)height * width;
-    const unsigned char* v_plane = u_plane + (long long)(height / 2) * (width / 2);
-    int chroma = (py / 2) * (width / 2) + (px / 2);
-    float u = u_plane[chroma] - 128.f, v = v_plane[chroma] - 128.f;
+// YUV 4:2:0 pixels as RGB floats in [0, 255]: BT.601 limited range with the footroom
+// clamped first, as OpenCV's cvtColor (the CPU path's conversion).
+PIXEL_FN void yuv_to_rgb(float luma, float u, float v, float* red, float* green, float* blue) {
     float c = 1.164f * fmaxf(luma - 16.f, 0.f);
+    u -= 128.f;
+    v -= 128.f;
     *red = fminf(fmaxf(c + 1.596f * v, 0.f), 255.f);
     *green = fminf(fmaxf(c - 0.813f * v - 0.391f * u, 0.f), 255.f);
     *blue = fminf(fmaxf(c + 2.018f * u, 0.f), 255.f);
 }
+
+PIXEL_FN void i420_rgb(const unsigned char* frame, int height, int width, int py, int px,
+                       float* red, float* green, float* blue) {
+    const unsigned char* u_plane = frame + (long long)height * width;
+    const unsigned char* v_plane = u_plane + (long long)(height / 2) * (width / 2);
+    int chroma = (py / 2) * (width / 2) + (px / 2);
+    yuv_to_rgb(frame[(long long)py * width + px], u_plane[chroma], v_plane[chroma], red, green, blue);
+}
+
+// NV12 (what NVDEC gives): the Y plane, then one plane of interleaved U, V at half resolution
+PIXEL_FN void nv12_rgb(const unsigned char* frame, int height, int width, int py, int px,
+                       float* red, float* green, float* blue) {
+    const unsigned char* uv = frame + (long long)height * width + (long long)(py / 2) * width + (px / 2) * 2;
+    yuv_to_rgb(frame[(long long)py * width + px], uv[0], uv[1], red, green, blue);
+}
+
+// pixel formats as pipeline/preprocess.py numbers them
+#define FORMAT_BGR 0
+#define FORMAT_RGB 1
+#define FORMAT_I420 2
+#define FORMAT_NV12 3

@@ -14,12 +14,16 @@ PIXEL_FN out_t store(float value) { return value; }
 
 PIXEL_FN void sample_rgb(const unsigned char* frame, int height, int width, int pixel_format, int py, int px,
                          float* red, float* green, float* blue) {
-    if (pixel_format == 2) {
+    if (pixel_format == FORMAT_I420) {
         i420_rgb(frame, height, width, py, px, red, green, blue);
         return;
     }
+    if (pixel_format == FORMAT_NV12) {
+        nv12_rgb(frame, height, width, py, px, red, green, blue);
+        return;
+    }
     const unsigned char* p = frame + ((long long)py * width + px) * 3;
-    if (pixel_format == 0) { *blue = p[0]; *green = p[1]; *red = p[2]; }  // BGR
+    if (pixel_format == FORMAT_BGR) { *blue = p[0]; *green = p[1]; *red = p[2]; }
     else { *red = p[0]; *green = p[1]; *blue = p[2]; }                      // RGB
 }
 
@@ -30,7 +34,7 @@ PIXEL_FN void preprocess_pixel(const unsigned char* frames, out_t* out, long lon
     int b = (int)(index / per_frame);
     int y = (int)((index % per_frame) / size);
     int x = (int)(index % size);
-    long long frame_bytes = pixel_format == 2 ? (long long)height * width * 3 / 2 : (long long)height * width * 3;
+    long long frame_bytes = pixel_format >= FORMAT_I420 ? (long long)height * width * 3 / 2 : (long long)height * width * 3;
     const unsigned char* frame = frames + b * frame_bytes;
     float sy = fmaxf((y + 0.5f) * ((float)height / size) - 0.5f, 0.f);
     float sx = fmaxf((x + 0.5f) * ((float)width / size) - 0.5f, 0.f);
