@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--config", help="model config for a .pth checkpoint (preset or YAML)")
     parser.add_argument("--backend", default="auto", help="auto, onnxruntime, tensorrt or torch (default auto)")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="restrict auto to this device")
+    parser.add_argument("--decode", choices=("auto", "cpu", "nvdec"), default="auto",
+                        help="video files: auto = NVDEC on GPU runs where it can (else PyAV, saying why), cpu = PyAV, "
+                        "nvdec = NVDEC or an error")
     parser.add_argument("--precision", choices=("fp32", "tf32", "fp16"),
                         help="torch / TensorRT engines on CUDA: network precision (fp32 is IEEE: TF32 off)")
     parser.add_argument("--preset", help="pipeline preset: file, live, bench, or a YAML (default: live for live sources, else file)")
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,
         progress=not args.quiet, metrics_path=args.metrics, on_resolution_change=args.on_resolution_change,
         network_overrides=_network_overrides(args),
-        engine_options={"precision": args.precision} if args.precision else {},
+        engine_options={"precision": args.precision} if args.precision else {}, decode=args.decode,
     )
     pipeline = Pipeline(args.source, args.output or ["null"], options)
     with forward_signals(pipeline.interrupt, pipeline.interrupts):

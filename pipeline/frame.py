@@ -57,9 +57,16 @@ class FrameSlot:
     rendered: np.ndarray | None = None
     bgr: np.ndarray | None = None  # I420 frames: the BGR buffer behind ``rendered``
     device_bgr: Any = None  # GPU runs with I420 frames: the BGR frame on the device
+    uploaded: Any = None  # frames decoded on the GPU: CUDA event after which ``device_image`` holds it
 
-    def store(self, picture: np.ndarray, pixel_format: PixelFormat, meta: FrameMeta) -> None:
-        """Copy ``picture`` into this slot's buffer (reallocated only on a size change)."""
+    def store(self, picture, pixel_format: PixelFormat, meta: FrameMeta) -> None:
+        """Copy ``picture`` into this slot's buffer (reallocated only on a size change): a
+        host array into ``image``, a device array (NVDEC) into ``device_image``."""
+        if not isinstance(picture, np.ndarray):
+            self._store_on_device(picture)
+            self.pixel_format, self.meta, self.ready, self.rendered = pixel_format, meta, None, None
+            return
+        self.uploaded = None
         if self.image is None or self.image.shape != picture.shape or self.image.dtype != picture.dtype:
             if self.pinned:
                 from pipeline.gpu import pinned_empty
@@ -73,6 +80,22 @@ class FrameSlot:
         self.meta = meta
         self.ready = None
         self.rendered = None
+
+    def _store_on_device(self, picture) -> None:
+        """Device → device copy on this thread's current stream, then an event: the next
+        stage's stream waits on it, and the decoder may reuse its surface afterwards."""
+        import cupy
+
+        if self.device_image is None or self.device_image.shape != picture.shape:
+            self.device_image = cupy.empty(picture.shape, picture.dtype)
+            self.reallocations += 1
+        self.device_image[...] = picture
+        self.uploaded = cupy.cuda.Event(disable_timing=True)
+        self.uploaded.record()
+
+    @property
+    def on_device(self) -> bool:
+        return self.uploaded is not None
 
     def bgr_buffer(self) -> np.ndarray:
         """This slot's BGR buffer for an I420 frame's picture (reallocated only on a size change)."""

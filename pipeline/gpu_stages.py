@@ -27,9 +27,12 @@ class GpuBatchStage(BatchStage):
         stream = self._stream
         stream.wait(slot.consumed)  # the previous inference on this slot is done reading
         for position, (_, frame) in enumerate(frames):
-            if frame.device_image is None or frame.device_image.shape != frame.image.shape:
-                frame.device_image = cupy.empty(frame.image.shape, frame.image.dtype)
-            frame.device_image.set(frame.image, stream=stream.stream)
+            if frame.on_device:  # decoded on the GPU: already there
+                stream.wait(frame.uploaded)
+            else:
+                if frame.device_image is None or frame.device_image.shape != frame.image.shape:
+                    frame.device_image = cupy.empty(frame.image.shape, frame.image.dtype)
+                frame.device_image.set(frame.image, stream=stream.stream)
             preprocess_gpu(frame.device_image[None], pixel_format=frame.pixel_format, size=self.size,
                            out=slot.images[position : position + 1])
         slot.ready = stream.record()

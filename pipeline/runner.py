@@ -76,6 +76,7 @@ class RunOptions:
     network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
     on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
     engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
+    decode: str = "auto"  # "auto" (NVDEC for files on GPU runs where possible), "cpu" (PyAV), "nvdec"
 
 
 class Pipeline:
@@ -148,6 +149,7 @@ class Pipeline:
         self.engine.exclusive_cpu = False
         self.engine.__enter__()
         self._choose_pixel_format(config.pixel_format)
+        self._choose_decoders(options.decode)
         spec = self.engine.input_spec
         max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))
         metadata = self.engine.metadata
@@ -156,7 +158,7 @@ class Pipeline:
                                              score_threshold=config.score_threshold, **options.detection_overrides)
         num_streams = len(self.sources)
         for stream_id, source in enumerate(self.sources):
-            audio = source.path if isinstance(source, FileSource) and source.has_audio else None
+            audio = source.path if getattr(source, "has_audio", False) else None  # files, decoded by PyAV or NVDEC
             self.sinks[stream_id] = [
                 make_sink(output, stream_id=stream_id, num_streams=num_streams, frame_rate=source.frame_rate, audio_from=audio,
                           class_names=model_config.class_names, overwrite=options.overwrite,
@@ -212,6 +214,16 @@ class Pipeline:
         self._sink_stage = SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
                                      metrics=self.metrics.stage("sink"), **common)
         self.stages.append(self._sink_stage)
+
+    def _choose_decoders(self, mode: str) -> None:
+        """NVDEC for video files on GPU runs where it can decode them (--decode auto|cpu|nvdec)."""
+        from pipeline.nvdec_source import choose_decoder
+
+        for index, source in enumerate(self.sources):
+            choice = choose_decoder(source, mode, engine_device=self.engine.device)
+            self.sources[index] = choice.source
+            if choice.reason and self.engine.device == "cuda":
+                _status_line(f"{source.name}: decoding with PyAV on the CPU: {choice.reason}")
 
     def _choose_pixel_format(self, wanted: str) -> None:
         """Decoded video as BGR, or as I420 on GPU runs ("auto"): half the upload bytes."""

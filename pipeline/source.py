@@ -113,6 +113,11 @@ class FileSource(Source):
             self._container.close()
             self._container = None
 
+    @property
+    def video_stream(self):
+        """PyAV's video stream of the open file (size, codec, time base)."""
+        return self._container.streams.video[0]
+
     def stats(self) -> dict:
         return {**super().stats(), "corrupt_packets": self.corrupt_packets, "frames": self.frames_decoded}
 

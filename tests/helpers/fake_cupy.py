@@ -316,6 +316,8 @@ def _unwrap_kwargs(kwargs):
 # ------------------------------------------------------------------ the module
 
 def asarray(value, dtype=None):
+    if hasattr(value, "__cuda_array_interface__") and hasattr(value, "device_array"):  # another stand-in's device memory
+        value = value.device_array()
     if isinstance(value, ndarray):
         _read(value)
         return value if dtype is None or value.dtype == dtype else _wrap(value._data.astype(dtype))
