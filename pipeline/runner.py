@@ -21,19 +21,17 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from engines.registry import create_engine
 from pipeline.config import PipelineConfig, load_pipeline_config
-from pipeline.frame import BatchSlot, FrameSlot, OutputSlot, ResultSlot
+from pipeline.run_options import RunOptions, default_model
+from pipeline.frame import allocate_rings
 from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
-from pipeline.preprocess import PixelFormat
-from pipeline.ring import Policy, Ring
-from pipeline.sink import Sink, check_output_free, check_outputs_distinct, make_sink, stream_output
+from pipeline.decoding import prepare_decoding
+from pipeline.sink import Sink, check_run_outputs, make_sink
 from pipeline.source import FileSource, Source, open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
@@ -49,34 +47,6 @@ LOG_PROGRESS_INTERVAL = 10.0  # stderr is a file or a pipe: a plain line now and
 def _status_line(line: str) -> None:
     """A source's health change, on its own line (the progress line is redrawn after it)."""
     print(f"\r{line:<78}" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
-
-
-def default_model() -> Path:
-    """The bundled model (assets/yolact_tiny.onnx), wherever the package is installed."""
-    import importlib.resources
-
-    return Path(str(importlib.resources.files("assets") / "yolact_tiny.onnx"))
-
-
-@dataclass
-class RunOptions:
-    """What a run needs besides sources and outputs (CLI flags map onto these)."""
-
-    model: str | Path | None = None
-    config: str | None = None  # model config for .pth checkpoints
-    backend: str = "auto"
-    device: str | None = None
-    preset: str | PipelineConfig | None = None  # None: "live" if any source is live, else "file"
-    batch: int | None = None
-    score_threshold: float | None = None
-    overwrite: bool = False
-    progress: bool = True
-    metrics_path: Path | None = None
-    detection_overrides: dict = field(default_factory=dict)
-    network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
-    on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
-    engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
-    decode: str = "auto"  # "auto" (NVDEC for files on GPU runs where possible), "cpu" (PyAV), "nvdec"
 
 
 class Pipeline:
@@ -128,14 +98,8 @@ class Pipeline:
         network = dataclasses.replace(config.network, **options.network_overrides) if options.network_overrides else config.network
         self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold, network=network,
                                               on_resolution_change=options.on_resolution_change)
-        check_outputs_distinct(self.output_specs, self._input_paths())
-        num_streams = len(self.sources)
-        check_outputs_distinct([stream_output(spec, stream_id, num_streams) for spec in self.output_specs
-                                for stream_id in range(num_streams) if spec != "window"], self._input_paths())
-        for stream_id in range(len(self.sources)):  # every file actually written, before any is created
-            for spec in self.output_specs:
-                check_output_free(stream_output(spec, stream_id, len(self.sources)), overwrite=options.overwrite,
-                                  split=config.on_resolution_change == "split")
+        check_run_outputs(self.output_specs, self._input_paths(), num_streams=len(self.sources),
+                          overwrite=options.overwrite, split=config.on_resolution_change == "split")
         for source in self.sources:
             if isinstance(source, NetworkSource):
                 source.options = config.network
@@ -148,8 +112,8 @@ class Pipeline:
         self.engine, self.engine_choice = create_engine(model, backend=options.backend, device=options.device, **engine_options)
         self.engine.exclusive_cpu = False
         self.engine.__enter__()
-        self._choose_pixel_format(config.pixel_format)
-        self._choose_decoders(options.decode)
+        self.sources = prepare_decoding(self.sources, engine_device=self.engine.device, pixel_format=config.pixel_format,
+                                        mode=options.decode, report=_status_line)
         spec = self.engine.input_spec
         max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))
         metadata = self.engine.metadata
@@ -168,27 +132,12 @@ class Pipeline:
         self._build(config, max_batch, params, model_config)
 
     def _build(self, config: PipelineConfig, max_batch: int, params: DetectionParams, model_config) -> None:
-        live = config.mode == "live"
-        policy = Policy.DROP_OLDEST if live else Policy.BLOCK
-        shared = threading.Condition()
-        in_flight = 2 * max_batch + 4  # frames between batcher and sink
         on_gpu = self.engine.device == "cuda"
-        frame_rings = [
-            Ring(f"frames[{i}]", [FrameSlot(k, pinned=on_gpu) for k in range(config.frame_ring_capacity + (0 if live else in_flight))],
-                 policy=policy, age_budget_ms=config.age_budget_ms if live else None, condition=shared)
-            for i in range(len(self.sources))
-        ]
         spec = self.engine.input_spec
-        xp = np
-        if on_gpu:
-            from pipeline.gpu import cupy_module
-
-            xp = cupy_module()
-        batch_ring = Ring("batches", [BatchSlot(k, xp.zeros((max_batch, 3, spec.size, spec.size), spec.dtype)) for k in range(2)])
-        result_ring = Ring("results", [ResultSlot(k) for k in range(2)])
-        output_ring = Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)])
-        if on_gpu:  # the zero fills ran on the default stream; the stages' streams do not wait for it
-            xp.cuda.get_current_stream().synchronize()
+        frame_rings, batch_ring, result_ring, output_ring = allocate_rings(
+            num_streams=len(self.sources), live=config.mode == "live", frame_ring_capacity=config.frame_ring_capacity,
+            age_budget_ms=config.age_budget_ms, max_batch=max_batch, input_shape=(3, spec.size, spec.size),
+            dtype=spec.dtype, on_gpu=on_gpu)
         self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
         for ring in self.rings:
             self.metrics.add_ring(ring)
@@ -214,24 +163,6 @@ class Pipeline:
         self._sink_stage = SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
                                      metrics=self.metrics.stage("sink"), **common)
         self.stages.append(self._sink_stage)
-
-    def _choose_decoders(self, mode: str) -> None:
-        """NVDEC for video files on GPU runs where it can decode them (--decode auto|cpu|nvdec)."""
-        from pipeline.nvdec_source import choose_decoder
-
-        for index, source in enumerate(self.sources):
-            choice = choose_decoder(source, mode, engine_device=self.engine.device)
-            self.sources[index] = choice.source
-            if choice.reason and self.engine.device == "cuda":
-                _status_line(f"{source.name}: decoding with PyAV on the CPU: {choice.reason}")
-
-    def _choose_pixel_format(self, wanted: str) -> None:
-        """Decoded video as BGR, or as I420 on GPU runs ("auto"): half the upload bytes."""
-        if wanted == "auto":
-            wanted = "yuv420p" if self.engine.device == "cuda" else "bgr24"
-        for source in self.sources:
-            if isinstance(source, (FileSource, NetworkSource)):
-                source.pixel_format = PixelFormat(wanted)
 
     def _input_paths(self) -> list[str]:
         paths = []

@@ -237,6 +237,15 @@ def check_outputs_distinct(outputs: list[str], inputs: list[str]) -> None:
                 raise OutputError(f"output {spec} is the input {source}: write the result to another file")
 
 
+def check_run_outputs(outputs: list[str], inputs: list[str], *, num_streams: int, overwrite: bool, split: bool) -> None:
+    """Every check on a run's outputs, for every file each stream will write, before any is created."""
+    check_outputs_distinct(outputs, inputs)
+    per_stream = [stream_output(spec, stream_id, num_streams) for spec in outputs for stream_id in range(num_streams)]
+    check_outputs_distinct([spec for spec in per_stream if spec != "window"], inputs)
+    for spec in per_stream:
+        check_output_free(spec, overwrite=overwrite, split=split)
+
+
 def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
     """The output one stream writes: with several streams, file names get a _s<id> suffix."""
     if num_streams == 1 or spec in ("null", "window") or "://" in spec:

@@ -1,0 +1,36 @@
+"""What a run needs besides its sources and outputs: the CLI's flags map onto these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import PipelineConfig
+
+
+def default_model() -> Path:
+    """The bundled model, the default of every run: (assets/yolact_tiny.onnx), wherever the package is installed."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("assets") / "yolact_tiny.onnx"))
+
+
+@dataclass
+class RunOptions:
+    """What a run needs besides sources and outputs (CLI flags map onto these)."""
+
+    model: str | Path | None = None
+    config: str | None = None  # model config for .pth checkpoints
+    backend: str = "auto"
+    device: str | None = None
+    preset: str | PipelineConfig | None = None  # None: "live" if any source is live, else "file"
+    batch: int | None = None
+    score_threshold: float | None = None
+    overwrite: bool = False
+    progress: bool = True
+    metrics_path: Path | None = None
+    detection_overrides: dict = field(default_factory=dict)
+    network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
+    on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
+    engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
+    decode: str = "auto"  # "auto" (NVDEC for files on GPU runs where possible), "cpu" (PyAV), "nvdec"
