@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipeline.preprocess import PixelFormat
 from pipeline.source import DecodedFrame, Source
+from yolact.errors import InputError
 
 NVDEC_CODECS = ("h264", "hevc", "av1")
 
@@ -65,7 +66,12 @@ class NvdecSource(Source):
             if stop.is_set():
                 return
             for frame in self._decoder.Decode(packet):
-                picture = cupy.asarray(frame).reshape(height * 3 // 2, width)
+                picture = cupy.asarray(frame)  # a view of the decoder's surface, possibly pitched
+                if picture.ndim == 3 and picture.shape[2] == 1:
+                    picture = picture[:, :, 0]
+                if picture.shape != (height * 3 // 2, width):
+                    raise InputError(f"{self.path}: NVDEC gave a frame of shape {picture.shape}, expected NV12 "
+                                     f"{(height * 3 // 2, width)}; use --decode cpu")
                 self.frames_decoded += 1
                 yield DecodedFrame(picture, PixelFormat.NV12, int(frame.getPTS()), self.time_base)
         self.health = "finished"
