@@ -32,7 +32,8 @@ from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
 from pipeline.decoding import prepare_decoding
 from pipeline.sink import Sink, check_run_outputs, make_sink
-from pipeline.source import FileSource, Source, open_source
+from pipeline.source import FileSource, Source
+from pipeline.source_spec import open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
 from yolact.detection import DetectionParams

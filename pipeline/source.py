@@ -2,7 +2,7 @@
 
 Every source yields ``DecodedFrame``s (picture, pixel format, pts, time base); the
 decode stage copies them into ring slots and stamps stream id, index and capture time.
-``open_source(spec)`` picks the source from the spec string:
+``pipeline.source_spec.open_source(spec)`` picks the source from the spec string:
 
   path/to/video.mp4            file (PyAV, slice-threaded decode; BGR or I420 planes)
   path/to/image.png | folder/  still images (annotated images out)
@@ -251,30 +251,6 @@ class CameraSource(Source):
             yield DecodedFrame(image, PixelFormat.BGR, None, None)
 
 
-def open_source(spec: str, *, pixel_format: PixelFormat = PixelFormat.BGR, network_options=None) -> Source:
-    """A Source for a spec string (see the module docstring); not yet opened."""
-    if spec.split("?", 1)[0].split(":", 1)[0] == "synthetic":
-        return _synthetic(spec)
-    parsed = urllib.parse.urlparse(spec)
-    scheme = parsed.scheme.lower()
-    if scheme == "camera":
-        return CameraSource(int(parsed.path) if parsed.path.isdigit() else parsed.path)
-    if spec.startswith("/dev/video"):
-        return CameraSource(spec)
-    if scheme in NETWORK_SCHEMES:
-        from pipeline.network_source import NetworkOptions, NetworkSource
-
-        return NetworkSource(spec, options=network_options or NetworkOptions(), pixel_format=pixel_format)
-    if "://" in spec:
-        raise InputError(f"unsupported URL scheme {scheme!r} in {mask_url(spec)}; supported: {', '.join(NETWORK_SCHEMES)}")
-    path = Path(spec)
-    if not path.exists():
-        raise InputNotFoundError(f"input not found: {path}")
-    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageSource(path)
-    return FileSource(path, pixel_format=pixel_format)
-
-
 def mask_url(url: str) -> str:
     """The URL with any user:password replaced by ***, for logs, errors and reports."""
     parsed = urllib.parse.urlsplit(url)
@@ -297,23 +273,3 @@ def mask_credentials(text: str) -> str:
 def error_reason(error: BaseException) -> str:
     """A PyAV / OS error's reason without its file name: that may be a URL with credentials."""
     return getattr(error, "strerror", None) or type(error).__name__
-
-
-def _synthetic(spec: str) -> SyntheticSource:
-    width, height, fps = 640, 360, 30
-    body, _, query_text = spec[len("synthetic"):].lstrip(":").partition("?")
-    if body:
-        try:
-            size, _, rate = body.partition("@")
-            width, height = (int(v) for v in size.lower().split("x"))
-            fps = int(rate) if rate else fps
-        except ValueError:
-            raise InputError(f"bad synthetic spec {body!r}: expected WxH or WxH@FPS, e.g. synthetic:640x360@30") from None
-    query = urllib.parse.parse_qs(query_text)
-    frames = query.get("frames", ["300"])[0]
-    return SyntheticSource(
-        width=width, height=height, fps=fps,
-        num_frames=None if frames in ("inf", "0") else int(frames),
-        seed=int(query.get("seed", ["0"])[0]),
-        live=query.get("live", ["0"])[0] in ("1", "true", "yes"),
-    )

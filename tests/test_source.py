@@ -5,7 +5,8 @@ import pytest
 
 from conftest import write_clip
 from pipeline.network_source import NetworkSource
-from pipeline.source import CameraSource, FileSource, ImageSource, SyntheticSource, mask_url, open_source
+from pipeline.source import CameraSource, FileSource, ImageSource, SyntheticSource, mask_url
+from pipeline.source_spec import open_source
 from yolact.errors import InputError, InputNotFoundError
 
 

@@ -1,6 +1,6 @@
 """Make the bundled CPU model from nothing, with one command:
 
-    python -m yolact.bundled_model [--work runs/bundled] [--checkpoint C.pth]
+    python -m assets.make_bundled_model [--work runs/bundled] [--checkpoint C.pth]
 
 1. synthetic data: 1000 training images (seed 100), 200 validation (seed 200) and a
    held-out test set of 200 (seed 300), 320x320;
@@ -21,7 +21,7 @@ from pathlib import Path
 
 SEEDS = {"train": 100, "val": 200, "test": 300}
 COUNTS = {"train": 1000, "val": 200, "test": 200}
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent
 
 
 def main() -> None:
@@ -88,7 +88,7 @@ its metadata), `yolact_tiny.pth` (the same weights in the original checkpoint fo
   batch {training.batch_size}, {training.max_iter} iterations, warm-up {training.warmup_iters},
   steps {list(training.lr_steps)} ×{training.lr_gamma}, augmentations on (expand ≤ {training.max_expand}),
   seed {training.seed}; on a 2-core CPU (no GPU) in {time_text}.
-- Command: `python -m yolact.bundled_model` (data, training, export, evaluation, this card).
+- Command: `python -m assets.make_bundled_model` (data, training, export, evaluation, this card).
 
 COCO metrics of the ONNX file (ONNX Runtime) on the held-out test set (%):
 
