@@ -52,7 +52,9 @@ def main() -> None:
     checkpoint = args.checkpoint
     if checkpoint is None:
         started = time.monotonic()
-        checkpoint = train(config, train_data=data["train"], val_data=data["val"], out_dir=args.work / "train", resume=True)
+        checkpoint = train(
+            config, train_data=data["train"], val_data=data["val"], out_dir=args.work / "train", resume=True
+        )
         minutes = (time.monotonic() - started) / 60
     model = YolactModel(config)
     load_weights(model, checkpoint)
@@ -61,16 +63,22 @@ def main() -> None:
     verify_onnx(model, onnx_path)
     shutil.copyfile(checkpoint, ASSETS / "yolact_tiny.pth")
     with OnnxRuntimeEngine(onnx_path) as engine:
-        scores = evaluate(lambda batch: [engine.infer(batch)[n] for n in ("loc", "conf", "mask", "proto")],
-                          data["test"].annotations, data["test"].images, config=engine.metadata.config)
+        scores = evaluate(
+            lambda batch: [engine.infer(batch)[n] for n in ("loc", "conf", "mask", "proto")],
+            data["test"].annotations,
+            data["test"].images,
+            config=engine.metadata.config,
+        )
     print(format_table(scores))
     write_model_card(config, scores, minutes, checkpoint)
 
 
 def write_model_card(config, scores: dict, minutes: float | None, checkpoint: Path) -> None:
     training = config.training
-    rows = "\n".join(f"| {kind} | " + " | ".join(f"{100 * values[k]:.1f}" for k in ("AP", "AP50", "AP75")) + " |"
-                     for kind, values in scores.items())
+    rows = "\n".join(
+        f"| {kind} | " + " | ".join(f"{100 * values[k]:.1f}" for k in ("AP", "AP50", "AP75")) + " |"
+        for kind, values in scores.items()
+    )
     time_text = f"{minutes:.0f} minutes" if minutes else "not recorded"
     card = f"""# yolact_tiny — the bundled CPU model
 
@@ -81,9 +89,9 @@ its metadata), `yolact_tiny.pth` (the same weights in the original checkpoint fo
 - Architecture: `configs/models/yolact_tiny.yaml` — ResNet-style basic blocks 1-1-1-1
   (16 → 128 channels), FPN 64 channels (P3–P7), 16 prototypes of 80×80, input 320×320,
   6402 priors, classes {", ".join(config.class_names)}.
-- Data: `yolact.synthetic_data.make_coco_dataset`, 320×320, train {COUNTS['train']} images
-  (seed {SEEDS['train']}), validation {COUNTS['val']} (seed {SEEDS['val']}), held-out test
-  {COUNTS['test']} (seed {SEEDS['test']}); 1–6 objects per image, occlusion, textures.
+- Data: `yolact.synthetic_data.make_coco_dataset`, 320×320, train {COUNTS["train"]} images
+  (seed {SEEDS["train"]}), validation {COUNTS["val"]} (seed {SEEDS["val"]}), held-out test
+  {COUNTS["test"]} (seed {SEEDS["test"]}); 1–6 objects per image, occlusion, textures.
 - Training: SGD lr {training.lr}, momentum {training.momentum}, weight decay {training.weight_decay},
   batch {training.batch_size}, {training.max_iter} iterations, warm-up {training.warmup_iters},
   steps {list(training.lr_steps)} ×{training.lr_gamma}, augmentations on (expand ≤ {training.max_expand}),
@@ -101,8 +109,9 @@ Intended use: demos, tests and CPU pipelines on synthetic-shape video; it knows
 nothing about real-world objects.
 """
     (ASSETS / "MODEL_CARD.md").write_text(card, encoding="utf-8")
-    (ASSETS / "model_card.json").write_text(json.dumps({"scores": scores, "training_minutes": minutes,
-                                                        "checkpoint": checkpoint.name}, indent=2))
+    (ASSETS / "model_card.json").write_text(
+        json.dumps({"scores": scores, "training_minutes": minutes, "checkpoint": checkpoint.name}, indent=2)
+    )
 
 
 if __name__ == "__main__":

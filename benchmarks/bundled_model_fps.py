@@ -31,20 +31,40 @@ def main() -> None:
     info = machine_info()
     runs = {}
     with tempfile.TemporaryDirectory() as folder:
-        clip, _ = make_video_with_ground_truth(Path(folder) / "clip.mp4", num_frames=args.frames, seed=7, width=640, height=360)
+        clip, _ = make_video_with_ground_truth(
+            Path(folder) / "clip.mp4", num_frames=args.frames, seed=7, width=640, height=360
+        )
         for name, outputs in (("video_file", [str(Path(folder) / "annotated.mp4")]), ("null", ["null"])):
-            with Pipeline([str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)) as pipeline:
+            with Pipeline(
+                [str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)
+            ) as pipeline:
                 summary = pipeline.run()
-            runs[name] = {"fps": summary["fps"], "frames": summary["frames_out"], "elapsed_s": summary["elapsed_s"],
-                          "end_to_end_latency_ms": summary["end_to_end_latency_ms"],
-                          "stages": {k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
-                                     for k, v in summary["stages"].items()},
-                          "engine": summary["engine"]}
+            runs[name] = {
+                "fps": summary["fps"],
+                "frames": summary["frames_out"],
+                "elapsed_s": summary["elapsed_s"],
+                "end_to_end_latency_ms": summary["end_to_end_latency_ms"],
+                "stages": {
+                    k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
+                    for k, v in summary["stages"].items()
+                },
+                "engine": summary["engine"],
+            }
             print(f"{name}: {summary['frames_out']} frames, {summary['fps']:.1f} FPS", flush=True)
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "bundled_model_fps.json").write_text(json.dumps({"machine": info, "model": str(model), "resolution": "640x360",
-                                                               "frames": args.frames, "runs": runs}, indent=2))
+    (folder / "bundled_model_fps.json").write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "model": str(model),
+                "resolution": "640x360",
+                "frames": args.frames,
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
     _plot(runs, folder / "bundled_model_fps.png", info)
     print(f"wrote {folder / 'bundled_model_fps.json'} and .png")
 

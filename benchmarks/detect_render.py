@@ -71,14 +71,25 @@ def measure(repeats: int, device: str) -> list[dict]:
         synchronize = cupy.cuda.get_current_stream().synchronize
     rows = []
     for num_shown in COUNTS:
-        loc, conf, coeffs, proto, priors, config = (xp.asarray(a) if isinstance(a, np.ndarray) else a for a in synthetic_outputs(num_shown))
+        loc, conf, coeffs, proto, priors, config = (
+            xp.asarray(a) if isinstance(a, np.ndarray) else a for a in synthetic_outputs(num_shown)
+        )
         for name, frame_size in RESOLUTIONS.items():
             frame = xp.asarray(np.random.default_rng(1).integers(0, 256, (*frame_size, 3), dtype=np.uint8))
             detect_ms, render_ms, shown = [], [], 0
             for _ in range(repeats + 2):  # two warm-up runs, not recorded
                 started = time.perf_counter()
-                detections = detect(loc, conf, coeffs, proto, priors, frame_size=frame_size,
-                                    params=DetectionParams(score_threshold=0.15), image_size=550, class_names=config.class_names)
+                detections = detect(
+                    loc,
+                    conf,
+                    coeffs,
+                    proto,
+                    priors,
+                    frame_size=frame_size,
+                    params=DetectionParams(score_threshold=0.15),
+                    image_size=550,
+                    class_names=config.class_names,
+                )
                 synchronize()
                 middle = time.perf_counter()
                 render(frame, detections, RenderOptions())
@@ -89,13 +100,23 @@ def measure(repeats: int, device: str) -> list[dict]:
                 shown = int((detections.scores > 0.15).sum())
             detect_ms, render_ms = detect_ms[2:], render_ms[2:]
             total = [d + r for d, r in zip(detect_ms, render_ms)]
-            rows.append({
-                "device": device, "resolution": name, "shown_detections": shown, "requested": num_shown,
-                "detect_ms_p50": statistics.median(detect_ms), "render_ms_p50": statistics.median(render_ms),
-                "total_ms_p50": statistics.median(total), "total_ms_p95": float(np.percentile(total, 95)),
-            })
-            print(f"{device} {name:>5} {num_shown:>3} shown: detect {rows[-1]['detect_ms_p50']:.2f} ms, "
-                  f"render {rows[-1]['render_ms_p50']:.2f} ms, total p50 {rows[-1]['total_ms_p50']:.2f} ms", flush=True)
+            rows.append(
+                {
+                    "device": device,
+                    "resolution": name,
+                    "shown_detections": shown,
+                    "requested": num_shown,
+                    "detect_ms_p50": statistics.median(detect_ms),
+                    "render_ms_p50": statistics.median(render_ms),
+                    "total_ms_p50": statistics.median(total),
+                    "total_ms_p95": float(np.percentile(total, 95)),
+                }
+            )
+            print(
+                f"{device} {name:>5} {num_shown:>3} shown: detect {rows[-1]['detect_ms_p50']:.2f} ms, "
+                f"render {rows[-1]['render_ms_p50']:.2f} ms, total p50 {rows[-1]['total_ms_p50']:.2f} ms",
+                flush=True,
+            )
     return rows
 
 
@@ -109,7 +130,12 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     labels = [f"{r['device']}\n{r['resolution']}\n{r['requested']} det" for r in rows]
     positions = np.arange(len(rows))
     axis.bar(positions, [r["detect_ms_p50"] for r in rows], label="detection")
-    axis.bar(positions, [r["render_ms_p50"] for r in rows], bottom=[r["detect_ms_p50"] for r in rows], label="rendering")
+    axis.bar(
+        positions,
+        [r["render_ms_p50"] for r in rows],
+        bottom=[r["detect_ms_p50"] for r in rows],
+        label="rendering",
+    )
     axis.set_xticks(positions, labels, fontsize=7)
     axis.set_ylabel("ms per frame (p50)")
     axis.set_title(title, fontsize=9)
@@ -130,9 +156,15 @@ def main() -> None:
         rows += measure(args.repeats, "cuda")
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "detect_render.json").write_text(json.dumps({"machine": info, "repeats": args.repeats, "results": rows}, indent=2))
+    (folder / "detect_render.json").write_text(
+        json.dumps({"machine": info, "repeats": args.repeats, "results": rows}, indent=2)
+    )
     gpu = f", GPU: {info['gpu']['name']}" if info.get("gpu") else ""
-    plot(rows, folder / "detect_render.png", f"detection + rendering, CPU: {info['cpu']} ({info['cores_usable']} cores){gpu}")
+    plot(
+        rows,
+        folder / "detect_render.png",
+        f"detection + rendering, CPU: {info['cpu']} ({info['cores_usable']} cores){gpu}",
+    )
     print(f"wrote {folder / 'detect_render.json'} and .png")
 
 

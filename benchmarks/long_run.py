@@ -36,10 +36,14 @@ def plot(report: dict, path: Path) -> None:
     counts.plot(minutes, [s["threads"] for s in samples], label="threads")
     counts.plot(minutes, [s["open_fds"] for s in samples], label="open descriptors")
     counts.set_xlabel("minutes")
-    counts.set_title(f"threads {report['threads_before']} → {report['threads_after']}, "
-                     f"descriptors {report['fds_before']} → {report['fds_after']} (before → after)")
+    counts.set_title(
+        f"threads {report['threads_before']} → {report['threads_after']}, "
+        f"descriptors {report['fds_before']} → {report['fds_after']} (before → after)"
+    )
     counts.legend()
-    figure.suptitle(f"{report['frames']} frames in {report['seconds'] / 60:.1f} min ({report['fps']:.1f} FPS)", fontsize=9)
+    figure.suptitle(
+        f"{report['frames']} frames in {report['seconds'] / 60:.1f} min ({report['fps']:.1f} FPS)", fontsize=9
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -56,16 +60,30 @@ def main() -> None:
     # opens 3 telemetry database files); "before" is counted after it
     soak(300, size=(160, 120), batch=8, interval=args.interval)
     report = soak(args.frames, size=(160, 120), batch=8, interval=args.interval).as_dict()
-    report.update({"machine": info, "settings": {"source": "synthetic 160x120", "model": "bundled yolact_tiny (ONNX Runtime CPU)",
-                                                 "batch": 8, "sink": "null", "command": f"python benchmarks/long_run.py --frames {args.frames}"}})
+    report.update(
+        {
+            "machine": info,
+            "settings": {
+                "source": "synthetic 160x120",
+                "model": "bundled yolact_tiny (ONNX Runtime CPU)",
+                "batch": 8,
+                "sink": "null",
+                "command": f"python benchmarks/long_run.py --frames {args.frames}",
+            },
+        }
+    )
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "long_run.json").write_text(json.dumps(report, indent=1))
     plot(report, folder / "long_run.png")
-    print(f"{report['frames']} frames in {report['seconds']:.0f} s ({report['fps']:.1f} FPS); "
-          f"threads {report['threads_before']} -> {report['threads_after']} (peak {report['threads_peak']}), "
-          f"descriptors {report['fds_before']} -> {report['fds_after']}, RSS {report['rss_start_mb']:.0f} -> {report['rss_end_mb']:.0f} MB "
-          f"(peak {report['rss_peak_mb']:.0f}, slope {report['rss_slope_mb_per_100k_frames']:+.1f} MB per 100k frames)")
+    print(
+        f"{report['frames']} frames in {report['seconds']:.0f} s ({report['fps']:.1f} FPS); "
+        f"threads {report['threads_before']} -> {report['threads_after']} (peak {report['threads_peak']}), "
+        f"descriptors {report['fds_before']} -> {report['fds_after']}, RSS {report['rss_start_mb']:.0f} -> "
+        f"{report['rss_end_mb']:.0f} MB "
+        f"(peak {report['rss_peak_mb']:.0f}, slope {report['rss_slope_mb_per_100k_frames']:+.1f} MB per "
+        f"100k frames)"
+    )
     print(f"wrote {folder / 'long_run.json'} and .png")
 
 

@@ -49,7 +49,11 @@ def main() -> None:
         for mode in ("tf32", "fp16"):
             started = time.perf_counter()
             drift = output_drift(model, images, mode)
-            results[f"{name} {mode}"] = {**drift, "max": max(drift.values()), "seconds": time.perf_counter() - started}
+            results[f"{name} {mode}"] = {
+                **drift,
+                "max": max(drift.values()),
+                "seconds": time.perf_counter() - started,
+            }
             print(f"{name:16s} {mode}: " + ", ".join(f"{k} {v:.2e}" for k, v in drift.items()))
     info = machine_info()
     folder = args.out / machine_slug(info)

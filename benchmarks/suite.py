@@ -67,44 +67,79 @@ def row(model: str, clip: str, report: dict) -> dict:
     best = max(inference, key=lambda b: inference[b]["fps"])
     pipelined_use = report["resources"].get("pipelined", {})
     return {
-        "model": model, "clip": clip, "engine": report["engine"],
-        "decode": report["stages"]["decode"]["fps"], "preprocess": report["stages"]["preprocess"]["fps"],
-        "infer_b1": inference.get("1", {}).get("fps"), "infer_best": inference[best]["fps"], "best_batch": int(best),
+        "model": model,
+        "clip": clip,
+        "engine": report["engine"],
+        "decode": report["stages"]["decode"]["fps"],
+        "preprocess": report["stages"]["preprocess"]["fps"],
+        "infer_b1": inference.get("1", {}).get("fps"),
+        "infer_best": inference[best]["fps"],
+        "best_batch": int(best),
         "detect_render": report["stages"]["detect+render"]["fps"],
         "detections_per_frame": report["sequential"]["detections_per_frame"],
-        "sequential": report["sequential"]["fps_with_decode"], "pipelined": report["pipelined"]["fps"],
-        "over_slowest": bound["pipelined_over_slowest"], "over_sequential": bound["pipelined_over_sequential"],
-        "bound_by": bound["stage"], "why": bound.get("why", ""), "core_budget_fps": bound.get("core_budget_fps"),
-        "cpu_cores_busy": pipelined_use.get("cpu_cores_mean"), "gpu_percent": pipelined_use.get("gpu_percent_mean"),
+        "sequential": report["sequential"]["fps_with_decode"],
+        "pipelined": report["pipelined"]["fps"],
+        "over_slowest": bound["pipelined_over_slowest"],
+        "over_sequential": bound["pipelined_over_sequential"],
+        "bound_by": bound["stage"],
+        "why": bound.get("why", ""),
+        "core_budget_fps": bound.get("core_budget_fps"),
+        "cpu_cores_busy": pipelined_use.get("cpu_cores_mean"),
+        "gpu_percent": pipelined_use.get("gpu_percent_mean"),
         "peak_rss_mb": report["process"]["peak_rss_mb"],
     }
 
 
 def markdown(rows: list[dict], info: dict, command: str) -> str:
     gpu = info["gpu"]["name"] if info.get("gpu") else "no GPU"
-    lines = [f"Machine: {info['cpu']}, {info['cores_usable']} cores, {gpu}; {command}", "",
-             "| model | clip | decode | preprocess | infer b1 | infer best (batch) | detect+render (dets/frame) "
-             "| sequential | **pipelined** | pipelined / slowest | pipelined / sequential | bound by | core budget | CPU cores busy |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+    lines = [
+        f"Machine: {info['cpu']}, {info['cores_usable']} cores, {gpu}; {command}",
+        "",
+        "| model | clip | decode | preprocess | infer b1 | infer best (batch) | detect+render (dets/frame) "
+        "| sequential | **pipelined** | pipelined / slowest | pipelined / sequential | bound by | core "
+        "budget | CPU cores busy |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['clip']} | {r['decode']:.0f} | {r['preprocess']:.0f} | {r['infer_b1']:.1f} "
-            f"| {r['infer_best']:.1f} ({r['best_batch']}) | {r['detect_render']:.1f} ({r['detections_per_frame']:.0f}) "
-            f"| {r['sequential']:.1f} | **{r['pipelined']:.1f}** | {r['over_slowest']:.2f} | {r['over_sequential']:.2f} "
-            f"| {r['bound_by']} | {_budget(r)} | {r['cpu_cores_busy']:.2f} |")
-    lines += ["", "FPS, warm-up excluded. Pipelined: the real runtime (one thread per stage, null sink) at the batch size "
-              "that infers fastest alone; sequential: one thread doing decode → preprocess → infer (batch 1) → detect+render; "
-              "core budget: cores / the CPU time per frame of all stages together, the most any schedule can reach on this CPU "
-              "(and the share of it the pipelined run reached). "
-              "Targets: pipelined ≥ 0.9 × slowest stage and ≥ 1.3 × sequential; bundled model ≥ 30 FPS at 640x360.", ""]
+            f"| {r['infer_best']:.1f} ({r['best_batch']}) | {r['detect_render']:.1f} "
+            f"({r['detections_per_frame']:.0f}) "
+            f"| {r['sequential']:.1f} | **{r['pipelined']:.1f}** | {r['over_slowest']:.2f} | "
+            f"{r['over_sequential']:.2f} "
+            f"| {r['bound_by']} | {_budget(r)} | {r['cpu_cores_busy']:.2f} |"
+        )
+    lines += [
+        "",
+        "FPS, warm-up excluded. Pipelined: the real runtime (one thread per stage, null sink) at the batch "
+        "size "
+        "that infers fastest alone; sequential: one thread doing decode → preprocess → infer (batch 1) → "
+        "detect+render; "
+        "core budget: cores / the CPU time per frame of all stages together, the most any schedule can "
+        "reach on this CPU "
+        "(and the share of it the pipelined run reached). "
+        "Targets: pipelined ≥ 0.9 × slowest stage and ≥ 1.3 × sequential; bundled model ≥ 30 FPS at 640x360.",
+        "",
+    ]
     for r in rows:
         met = []
         if r["model"] == "bundled" and r["clip"] == "640x360":
-            met.append(f"≥ {TARGET_BUNDLED_FPS:.0f} FPS: {'met' if r['pipelined'] >= TARGET_BUNDLED_FPS else 'missed'}")
-        met.append(f"≥ {TARGET_OVER_SLOWEST} × slowest: {'met' if r['over_slowest'] >= TARGET_OVER_SLOWEST else 'missed'}")
-        met.append(f"≥ {TARGET_OVER_SEQUENTIAL} × sequential: {'met' if r['over_sequential'] >= TARGET_OVER_SEQUENTIAL else 'missed'}")
-        lines.append(f"- {r['model']} {r['clip']}: {'; '.join(met)} (pipelined/slowest {r['over_slowest']:.3f}, "
-                     f"pipelined/sequential {r['over_sequential']:.3f}). Bound by {r['bound_by']}: {r['why']}.")
+            met.append(
+                f"≥ {TARGET_BUNDLED_FPS:.0f} FPS: "
+                f"{'met' if r['pipelined'] >= TARGET_BUNDLED_FPS else 'missed'}"
+            )
+        met.append(
+            f"≥ {TARGET_OVER_SLOWEST} × slowest: "
+            f"{'met' if r['over_slowest'] >= TARGET_OVER_SLOWEST else 'missed'}"
+        )
+        met.append(
+            f"≥ {TARGET_OVER_SEQUENTIAL} × sequential: "
+            f"{'met' if r['over_sequential'] >= TARGET_OVER_SEQUENTIAL else 'missed'}"
+        )
+        lines.append(
+            f"- {r['model']} {r['clip']}: {'; '.join(met)} (pipelined/slowest {r['over_slowest']:.3f}, "
+            f"pipelined/sequential {r['over_sequential']:.3f}). Bound by {r['bound_by']}: {r['why']}."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -122,21 +157,31 @@ def plot(rows: list[dict], path: Path, info: dict) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    measures = [("decode", "decode"), ("preprocess", "preprocess"), ("infer_b1", "infer b1"),
-                ("detect_render", "detect+render"), ("sequential", "sequential"), ("pipelined", "pipelined")]
+    measures = [
+        ("decode", "decode"),
+        ("preprocess", "preprocess"),
+        ("infer_b1", "infer b1"),
+        ("detect_render", "detect+render"),
+        ("sequential", "sequential"),
+        ("pipelined", "pipelined"),
+    ]
     figure, axis = plt.subplots(figsize=(11, 1.2 + 1.1 * len(rows)))
     height = 0.8 / len(measures)
     positions = np.arange(len(rows))
     for k, (key, label) in enumerate(measures):
         values = [r[key] or 0 for r in rows]
         bars = axis.barh(positions + k * height, values, height, label=label)
-        axis.bar_label(bars, labels=[f"{v:.1f}" if v < 100 else f"{v:.0f}" for v in values], fontsize=6, padding=2)
+        axis.bar_label(
+            bars, labels=[f"{v:.1f}" if v < 100 else f"{v:.0f}" for v in values], fontsize=6, padding=2
+        )
     axis.set_yticks(positions + 0.4 - height / 2, [f"{r['model']}\n{r['clip']}" for r in rows])
     axis.invert_yaxis()
     axis.set_xscale("log")
     axis.set_xlabel("frames per second (log)")
     gpu = info["gpu"]["name"] if info.get("gpu") else "no GPU"
-    axis.set_title(f"yolact-stream bench suite — {info['cpu']}, {info['cores_usable']} cores, {gpu}", fontsize=9)
+    axis.set_title(
+        f"yolact-stream bench suite — {info['cpu']}, {info['cores_usable']} cores, {gpu}", fontsize=9
+    )
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -145,12 +190,23 @@ def plot(rows: list[dict], path: Path, info: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=300, help="frames measured with the bundled model (default 300)")
-    parser.add_argument("--heavy-frames", type=int, default=20, help="frames measured with ResNet-50 (default 20; slow on a CPU)")
+    parser.add_argument(
+        "--frames", type=int, default=300, help="frames measured with the bundled model (default 300)"
+    )
+    parser.add_argument(
+        "--heavy-frames",
+        type=int,
+        default=20,
+        help="frames measured with ResNet-50 (default 20; slow on a CPU)",
+    )
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
-    parser.add_argument("--table-only", action="store_true", help="rewrite suite.md from this machine's suite.json (no measuring)")
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="rewrite suite.md from this machine's suite.json (no measuring)",
+    )
     args = parser.parse_args()
     if args.table_only:
         folder = args.out / machine_slug(machine_info())
@@ -162,11 +218,16 @@ def main() -> None:
     info = machine_info()
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
-    models = {"bundled": (default_model(), args.frames, (1, 4, 8)),
-              "resnet50-550": (make_resnet50(args.cache), args.heavy_frames, (1, 2))}
+    models = {
+        "bundled": (default_model(), args.frames, (1, 4, 8)),
+        "resnet50-550": (make_resnet50(args.cache), args.heavy_frames, (1, 2)),
+    }
     clip_frames = max(args.frames, args.heavy_frames) + 16
     clips = {name: make_clip(args.cache, name, clip_frames) for name in CLIPS}
-    command = f"python benchmarks/suite.py --frames {args.frames} --heavy-frames {args.heavy_frames} --backend {args.backend}"
+    command = (
+        f"python benchmarks/suite.py --frames {args.frames} --heavy-frames {args.heavy_frames} "
+        f"--backend {args.backend}"
+    )
     reports, rows = {}, []
     for model_name, (model, frames, batches) in models.items():
         for clip_name, clip in clips.items():
@@ -182,9 +243,14 @@ def main() -> None:
             plot_report(report, folder / f"{name}.png")
             reports[name] = {k: v for k, v in report.items() if k != "latency_samples_ms"}
             rows.append(row(model_name, clip_name, report))
-            print(f"  pipelined {report['pipelined']['fps']:.1f} FPS, bound by {report['bound_by']['stage']} "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
-    (folder / "suite.json").write_text(json.dumps({"machine": info, "command": command, "rows": rows, "reports": reports}, indent=1))
+            print(
+                f"  pipelined {report['pipelined']['fps']:.1f} FPS, bound by {report['bound_by']['stage']} "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
+    (folder / "suite.json").write_text(
+        json.dumps({"machine": info, "command": command, "rows": rows, "reports": reports}, indent=1)
+    )
     (folder / "suite.md").write_text(markdown(rows, info, f"`{command}`"))
     plot(rows, folder / "suite.png", info)
     print((folder / "suite.md").read_text())

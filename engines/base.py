@@ -36,7 +36,9 @@ class InputSpec:
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_batch <= self.max_batch:
-            raise ValueError(f"batch range must satisfy 1 <= min <= max, got {self.min_batch}..{self.max_batch}")
+            raise ValueError(
+                f"batch range must satisfy 1 <= min <= max, got {self.min_batch}..{self.max_batch}"
+            )
 
     def describe(self, batch: int | str = "B") -> str:
         return f"{self.name} [{batch}, {self.channels}, {self.size}, {self.size}] {np.dtype(self.dtype).name}"
@@ -178,10 +180,13 @@ class Engine(abc.ABC):
         if len(shape) != 4 or shape[1:] != (spec.channels, spec.size, spec.size):
             raise EngineInputError(f"input {spec.name} must be {spec.describe()}, got shape {list(shape)}")
         if np.dtype(images.dtype) != np.dtype(spec.dtype):
-            raise EngineInputError(f"input {spec.name} must be {np.dtype(spec.dtype).name}, got {np.dtype(images.dtype).name}")
+            raise EngineInputError(
+                f"input {spec.name} must be {np.dtype(spec.dtype).name}, got {np.dtype(images.dtype).name}"
+            )
         batch = shape[0]
         if not spec.min_batch <= batch <= spec.max_batch:
             raise EngineInputError(
-                f"batch {batch} is outside this engine's range {spec.min_batch}..{spec.max_batch} ({self.model_path.name}); "
+                f"batch {batch} is outside this engine's range {spec.min_batch}..{spec.max_batch} "
+                f"({self.model_path.name}); "
                 "split the batch or rebuild/export with a larger batch"
             )

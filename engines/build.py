@@ -33,7 +33,8 @@ from yolact.model_metadata import METADATA_KEY
 PRECISIONS = ("fp32", "tf32", "fp16", "int8")
 INSTALL_HINT = (
     "TensorRT is not installed: on an NVIDIA machine run pip install 'yolact-stream[gpu-cu13]' "
-    "(CUDA 13; [gpu-cu12] for CUDA 12: the tensorrt-cu12 / tensorrt-cu13 libraries come from NVIDIA's package index)"
+    "(CUDA 13; [gpu-cu12] for CUDA 12: the tensorrt-cu12 / tensorrt-cu13 libraries come from NVIDIA's "
+    "package index)"
 )
 
 
@@ -95,7 +96,9 @@ def build_engine(
     except Exception as error:  # protobuf DecodeError and friends
         raise ModelFormatError(f"{onnx_path} is not an ONNX file ({type(error).__name__})") from None
     metadata = {prop.key: prop.value for prop in model.metadata_props}
-    (image_input,) = [value for value in model.graph.input if value.name not in {i.name for i in model.graph.initializer}]
+    (image_input,) = [
+        value for value in model.graph.input if value.name not in {i.name for i in model.graph.initializer}
+    ]
     dims = image_input.type.tensor_type.shape.dim
     size = dims[2].dim_value
     profile = options.profile
@@ -118,7 +121,9 @@ def build_engine(
         raise EngineBuildError(f"TensorRT cannot parse {onnx_path}: {errors[:500]}")
 
     config = builder.create_builder_config()
-    if options.precision != "tf32":  # TF32 is on by default: fp32 layers would round inputs to 10-bit mantissas
+    if (
+        options.precision != "tf32"
+    ):  # TF32 is on by default: fp32 layers would round inputs to 10-bit mantissas
         config.clear_flag(trt.BuilderFlag.TF32)
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(options.workspace_gib * (1 << 30)))
     optimization_profile = builder.create_optimization_profile()
@@ -132,11 +137,16 @@ def build_engine(
     if monitor is not None:
         config.progress_monitor = monitor
 
-    log(f"building {options.precision} engine for batch {','.join(map(str, profile))} (this takes minutes) ...")
+    log(
+        f"building {options.precision} engine for batch {','.join(map(str, profile))} (this takes minutes) "
+        f"..."
+    )
     started = time.perf_counter()
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise EngineBuildError(f"TensorRT failed to build an engine from {onnx_path} (see the warnings above)")
+        raise EngineBuildError(
+            f"TensorRT failed to build an engine from {onnx_path} (see the warnings above)"
+        )
     log(f"built in {time.perf_counter() - started:.0f} s")
     _atomic_write(engine_path, bytes(serialized))
     if options.timing_cache is not None:
@@ -171,7 +181,12 @@ def _configure_int8(trt, network, config, profile, options: BuildOptions, log):
 
     config.set_flag(trt.BuilderFlag.INT8)
     config.set_flag(trt.BuilderFlag.FP16)
-    calibrator = make_entropy_calibrator(trt, options.calibration, batch_size=profile.get_shape(network.get_input(0).name)[1][0], cache_path=options.calibration_cache)
+    calibrator = make_entropy_calibrator(
+        trt,
+        options.calibration,
+        batch_size=profile.get_shape(network.get_input(0).name)[1][0],
+        cache_path=options.calibration_cache,
+    )
     config.int8_calibrator = calibrator
     config.set_calibration_profile(profile)
     kept = _keep_layers_fp32(trt, network, options.fp32_layers)
@@ -185,7 +200,10 @@ def _keep_layers_fp32(trt, network, patterns: Sequence[str]) -> int:
     kept = 0
     for index in range(network.num_layers):
         layer = network.get_layer(index)
-        if any(pattern.lower() in layer.name.lower() or pattern.lower() == str(layer.type).split(".")[-1].lower() for pattern in patterns):
+        if any(
+            pattern.lower() in layer.name.lower() or pattern.lower() == str(layer.type).split(".")[-1].lower()
+            for pattern in patterns
+        ):
             layer.precision = trt.float32
             for output in range(layer.num_outputs):
                 layer.set_output_type(output, trt.float32)

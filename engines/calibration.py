@@ -39,7 +39,9 @@ class CalibrationSet:
             yield np.ascontiguousarray(self.images[start : start + batch_size])
 
 
-def load_calibration_folder(folder: str | Path, *, size: int, limit: int = DEFAULT_NUM_FRAMES) -> CalibrationSet:
+def load_calibration_folder(
+    folder: str | Path, *, size: int, limit: int = DEFAULT_NUM_FRAMES
+) -> CalibrationSet:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputNotFoundError(f"calibration folder not found: {folder}")
@@ -54,15 +56,20 @@ def load_calibration_folder(folder: str | Path, *, size: int, limit: int = DEFAU
         digest.update(path.name.encode() + file_sha256(path).encode())
     if not frames:
         raise CalibrationDataError(
-            f"calibration folder {folder} has no readable images ({len(files)} image files, {unreadable} unreadable); "
+            f"calibration folder {folder} has no readable images ({len(files)} image files, {unreadable} "
+            f"unreadable); "
             f"give a folder of {', '.join(IMAGE_SUFFIXES)} files"
         )
     digest.update(f"size={size}".encode())
     note = f", {unreadable} unreadable skipped" if unreadable else ""
-    return CalibrationSet(frames_to_network_input(frames, size), digest.hexdigest(), f"{len(frames)} images from {folder}{note}")
+    return CalibrationSet(
+        frames_to_network_input(frames, size), digest.hexdigest(), f"{len(frames)} images from {folder}{note}"
+    )
 
 
-def load_calibration_video(video: str | Path, *, size: int, limit: int = DEFAULT_NUM_FRAMES) -> CalibrationSet:
+def load_calibration_video(
+    video: str | Path, *, size: int, limit: int = DEFAULT_NUM_FRAMES
+) -> CalibrationSet:
     """Up to ``limit`` frames spread evenly over the video (decoded with PyAV)."""
     import av
 
@@ -87,4 +94,8 @@ def load_calibration_video(video: str | Path, *, size: int, limit: int = DEFAULT
     if not frames:
         raise CalibrationDataError(f"calibration video {video} has no decodable frames")
     digest = hashlib.sha256(f"{file_sha256(video)}|stride={stride}|n={len(frames)}|size={size}".encode())
-    return CalibrationSet(frames_to_network_input(frames, size), digest.hexdigest(), f"{len(frames)} frames of {video} (every {stride})")
+    return CalibrationSet(
+        frames_to_network_input(frames, size),
+        digest.hexdigest(),
+        f"{len(frames)} frames of {video} (every {stride})",
+    )

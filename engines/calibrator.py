@@ -40,5 +40,7 @@ def make_entropy_calibrator(trt, calibration: CalibrationSet, *, batch_size: int
     if len(calibration.images) < batch_size:
         from engines.errors import CalibrationDataError
 
-        raise CalibrationDataError(f"calibration has {len(calibration.images)} frames, fewer than one batch of {batch_size}")
+        raise CalibrationDataError(
+            f"calibration has {len(calibration.images)} frames, fewer than one batch of {batch_size}"
+        )
     return EntropyCalibrator()

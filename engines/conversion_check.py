@@ -52,15 +52,24 @@ def to_numpy(array) -> np.ndarray:
     return np.asarray(array)
 
 
-def compare_engines(reference: Engine, candidate: Engine, images: np.ndarray, *, precision: str = "fp32") -> list[OutputDrift]:
+def compare_engines(
+    reference: Engine, candidate: Engine, images: np.ndarray, *, precision: str = "fp32"
+) -> list[OutputDrift]:
     """Both engines open; ``images`` [B, 3, S, S] float32 within both batch ranges."""
-    drifts, _ = compare_engines_with_detections(reference, candidate, images, precision=precision, with_detections=False)
+    drifts, _ = compare_engines_with_detections(
+        reference, candidate, images, precision=precision, with_detections=False
+    )
     return drifts
 
 
 def compare_engines_with_detections(
-    reference: Engine, candidate: Engine, images: np.ndarray, *, precision: str = "fp32",
-    with_detections: bool = True, score_threshold: float = 0.15,
+    reference: Engine,
+    candidate: Engine,
+    images: np.ndarray,
+    *,
+    precision: str = "fp32",
+    with_detections: bool = True,
+    score_threshold: float = 0.15,
 ) -> tuple[list[OutputDrift], DetectionAgreement | None]:
     """Raw-output drift per output, and (optionally) the agreement of final detections:
     each reference detection above ``score_threshold`` is matched to the candidate's
@@ -88,7 +97,9 @@ def detection_agreement(expected: dict, actual: dict, metadata, score_threshold:
     from yolact.detection import DetectionParams, detect_batch
 
     config = metadata.config
-    params = DetectionParams.from_config(config.detection, config.priors.variances, score_threshold=score_threshold)
+    params = DetectionParams.from_config(
+        config.detection, config.priors.variances, score_threshold=score_threshold
+    )
     priors = metadata.priors()
     size = config.image_size
     batch = expected["loc"].shape[0]

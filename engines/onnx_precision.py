@@ -26,7 +26,10 @@ def convert_to_fp16(onnx_model, *, keep_fp32: Sequence[str] = DEFAULT_FP32_OPS):
     try:
         from onnxconverter_common import float16
     except ImportError:
-        raise BackendUnavailableError("fp16 conversion needs onnxconverter-common (pip install onnxconverter-common, or 'yolact-stream[gpu-cu13]')") from None
+        raise BackendUnavailableError(
+            "fp16 conversion needs onnxconverter-common (pip install onnxconverter-common, or "
+            "'yolact-stream[gpu-cu13]')"
+        ) from None
     op_types = {node.op_type for node in onnx_model.graph.node}
     blocked_ops = [entry for entry in keep_fp32 if entry in op_types]
     blocked_nodes = [entry for entry in keep_fp32 if entry not in op_types]
@@ -54,14 +57,18 @@ def _restore_float_outputs(converted, original) -> None:
         if output.name in was_float and output.type.tensor_type.elem_type == float16:
             node = producers[output.name]
             if node.op_type != "Cast":
-                raise ValueError(f"fp16 conversion left output {output.name} in fp16 (producer {node.op_type})")
+                raise ValueError(
+                    f"fp16 conversion left output {output.name} in fp16 (producer {node.op_type})"
+                )
             for attribute in node.attribute:
                 if attribute.name == "to":
                     attribute.i = float32
             output.type.tensor_type.elem_type = float32
 
 
-def convert_file_to_fp16(source: str | Path, target: str | Path, *, keep_fp32: Sequence[str] = DEFAULT_FP32_OPS) -> Path:
+def convert_file_to_fp16(
+    source: str | Path, target: str | Path, *, keep_fp32: Sequence[str] = DEFAULT_FP32_OPS
+) -> Path:
     import onnx
 
     converted = convert_to_fp16(onnx.load(str(source)), keep_fp32=keep_fp32)

@@ -43,7 +43,14 @@ class OnnxRuntimeEngine(Engine):
     name = "onnxruntime"
     file_suffixes = (".onnx",)
 
-    def __init__(self, model_path: str | Path, *, device: str = "cpu", threads: int | None = None, max_batch: int = DEFAULT_MAX_BATCH):
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        device: str = "cpu",
+        threads: int | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ):
         super().__init__(model_path, device=device)
         self.threads = threads or machine_threads()
         self._max_batch_wanted = max_batch
@@ -88,7 +95,9 @@ class OnnxRuntimeEngine(Engine):
 
         path = self.model_path
         if not path.is_file():
-            raise InputNotFoundError(f"model not found: {path}" if not path.exists() else f"model is not a file: {path}")
+            raise InputNotFoundError(
+                f"model not found: {path}" if not path.exists() else f"model is not a file: {path}"
+            )
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = self.threads
@@ -108,9 +117,11 @@ class OnnxRuntimeEngine(Engine):
         if self.device == "cuda" and "CUDAExecutionProvider" not in session.get_providers():
             # ORT only warns and runs on the CPU when the provider's libraries fail to load
             raise BackendUnavailableError(
-                "onnxruntime's CUDA provider is listed but did not load (its CUDA / cuDNN libraries are missing or "
+                "onnxruntime's CUDA provider is listed but did not load (its CUDA / cuDNN libraries are "
+                "missing or "
                 f"do not match onnxruntime-gpu {onnxruntime.__version__}); the session fell back to "
-                f"{', '.join(session.get_providers())}. Install the matching CUDA and cuDNN, or run with --device cpu"
+                f"{', '.join(session.get_providers())}. Install the matching CUDA and cuDNN, or run with "
+                f"--device cpu"
             )
         inputs = session.get_inputs()
         if len(inputs) != 1:
@@ -118,18 +129,27 @@ class OnnxRuntimeEngine(Engine):
         (image_input,) = inputs
         shape = image_input.shape
         if len(shape) != 4 or shape[1] != 3 or not isinstance(shape[2], int) or shape[2] != shape[3]:
-            raise ModelFormatError(f"{path}: input {image_input.name} must be [B, 3, S, S] with a fixed S, found {shape}")
+            raise ModelFormatError(
+                f"{path}: input {image_input.name} must be [B, 3, S, S] with a fixed S, found {shape}"
+            )
         if image_input.type not in _DTYPES:
-            raise ModelFormatError(f"{path}: input {image_input.name} has type {image_input.type}, expected float or float16")
+            raise ModelFormatError(
+                f"{path}: input {image_input.name} has type {image_input.type}, expected float or float16"
+            )
         outputs = session.get_outputs()
         output_shapes = {o.name: o.shape for o in outputs}
         num_priors = _static_dim(output_shapes.get("conf") or output_shapes.get("loc"), 1)
         layout = detect_layout(
-            [o.name for o in outputs], session.get_modelmeta().custom_metadata_map, num_priors=num_priors, source=str(path)
+            [o.name for o in outputs],
+            session.get_modelmeta().custom_metadata_map,
+            num_priors=num_priors,
+            source=str(path),
         )
         config = layout.metadata.config
         if shape[2] != config.image_size:
-            raise ModelFormatError(f"{path}: input size {shape[2]} disagrees with its metadata ({config.image_size})")
+            raise ModelFormatError(
+                f"{path}: input size {shape[2]} disagrees with its metadata ({config.image_size})"
+            )
         fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
         self.input_spec = InputSpec(
             name=image_input.name,
@@ -191,7 +211,11 @@ class OnnxRuntimeEngine(Engine):
             "proto": (batch, config.proto_size, config.proto_size, k),
         }
         types = {o.name: _DTYPES.get(o.type, np.float32) for o in self._session.get_outputs()}
-        return {name: cupy.empty(shapes[name], dtype=types[name]) for name in self._layout.output_names if name in shapes}
+        return {
+            name: cupy.empty(shapes[name], dtype=types[name])
+            for name in self._layout.output_names
+            if name in shapes
+        }
 
 
 def _ort_reason(error: Exception) -> str:

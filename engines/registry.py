@@ -46,7 +46,9 @@ class EngineChoice:
     reason: str  # one line: what was chosen and why the faster ones were not
 
 
-def choose_backend(model_path: str | Path, *, backend: str = "auto", device: str | None = None) -> EngineChoice:
+def choose_backend(
+    model_path: str | Path, *, backend: str = "auto", device: str | None = None
+) -> EngineChoice:
     """Pick (backend, device) for a model file; raise if nothing can run it here."""
     path = Path(model_path)
     suffix = path.suffix.lower()
@@ -55,7 +57,9 @@ def choose_backend(model_path: str | Path, *, backend: str = "auto", device: str
             raise ConfigError(f"unknown backend {backend!r}; choose auto or one of {', '.join(ENGINES)}")
         engine_type = ENGINES[backend]
         if suffix not in engine_type.file_suffixes:
-            raise ModelFormatError(f"backend {backend} reads {', '.join(engine_type.file_suffixes)} files, not {path.name}")
+            raise ModelFormatError(
+                f"backend {backend} reads {', '.join(engine_type.file_suffixes)} files, not {path.name}"
+            )
         device = device or ("cuda" if backend == "tensorrt" else "cpu")
         reason = engine_type.availability(device)
         if reason:
@@ -64,7 +68,9 @@ def choose_backend(model_path: str | Path, *, backend: str = "auto", device: str
     readers = [name for name, engine_type in ENGINES.items() if suffix in engine_type.file_suffixes]
     if not readers:
         known = sorted({s for engine_type in ENGINES.values() for s in engine_type.file_suffixes})
-        raise ModelFormatError(f"{path.name}: unknown model type {suffix or '(no suffix)'}; expected one of {', '.join(known)}")
+        raise ModelFormatError(
+            f"{path.name}: unknown model type {suffix or '(no suffix)'}; expected one of {', '.join(known)}"
+        )
     skipped = []
     for name, candidate_device in AUTO_ORDER:
         if name not in readers or (device and candidate_device != device):
@@ -77,7 +83,9 @@ def choose_backend(model_path: str | Path, *, backend: str = "auto", device: str
     raise BackendUnavailableError(f"no backend can run {path.name} here: {'; '.join(skipped)}")
 
 
-def create_engine(model_path: str | Path, *, backend: str = "auto", device: str | None = None, **options) -> tuple[Engine, EngineChoice]:
+def create_engine(
+    model_path: str | Path, *, backend: str = "auto", device: str | None = None, **options
+) -> tuple[Engine, EngineChoice]:
     """An unopened engine for ``model_path`` (use it as a context manager) and why it was chosen.
 
     ``options`` go to the backend's constructor (e.g. ``config=`` for .pth files,
@@ -96,7 +104,10 @@ def create_engine(model_path: str | Path, *, backend: str = "auto", device: str 
     choice = choose_backend(path, backend=backend, device=device)
     engine_type = ENGINES[choice.backend]
     if engine_type is TorchEngine and options.get("config") is None:
-        raise ConfigError(f"{path.name} is a PyTorch checkpoint: give its config (a preset such as yolact_resnet50, or a YAML)")
+        raise ConfigError(
+            f"{path.name} is a PyTorch checkpoint: give its config (a preset such as yolact_resnet50, or a "
+            f"YAML)"
+        )
     if engine_type is not TorchEngine:
         options.pop("config", None)
     return engine_type(path, device=choice.device, **options), choice

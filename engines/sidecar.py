@@ -48,18 +48,26 @@ class EngineSidecar:
         fields = {f.name for f in dataclasses.fields(cls)}
         if not isinstance(data, dict) or set(data) != fields:
             missing = sorted(fields - set(data)) if isinstance(data, dict) else sorted(fields)
-            raise ConfigError(f"{source}: not an engine sidecar (missing {', '.join(missing) or 'nothing'}; unexpected {sorted(set(data) - fields) if isinstance(data, dict) else data!r})")
+            raise ConfigError(
+                f"{source}: not an engine sidecar (missing {', '.join(missing) or 'nothing'}; unexpected "
+                f"{sorted(set(data) - fields) if isinstance(data, dict) else data!r})"
+            )
         data["profile"] = tuple(data["profile"])
         data["fp32_layers"] = tuple(data["fp32_layers"])
         return cls(**data)
 
-    def incompatibilities(self, *, tensorrt_version: str, gpu_name: str, compute_capability: str) -> list[str]:
+    def incompatibilities(
+        self, *, tensorrt_version: str, gpu_name: str, compute_capability: str
+    ) -> list[str]:
         """Why this engine cannot run on the current machine (empty: it can)."""
         reasons = []
         if self.tensorrt_version != tensorrt_version:
             reasons.append(f"built with TensorRT {self.tensorrt_version}, this is {tensorrt_version}")
         if self.compute_capability != compute_capability or self.gpu_name != gpu_name:
-            reasons.append(f"built for {self.gpu_name} (sm {self.compute_capability}), this is {gpu_name} (sm {compute_capability})")
+            reasons.append(
+                f"built for {self.gpu_name} (sm {self.compute_capability}), this is {gpu_name} (sm "
+                f"{compute_capability})"
+            )
         return reasons
 
 
@@ -91,11 +99,22 @@ def engine_cache_dir() -> Path:
     return Path(root) / "engines"
 
 
-def cached_engine_path(*, onnx_sha256: str, onnx_stem: str, precision: str, profile: tuple[int, int, int], gpu_name: str, tensorrt_version: str, extra: str = "") -> Path:
+def cached_engine_path(
+    *,
+    onnx_sha256: str,
+    onnx_stem: str,
+    precision: str,
+    profile: tuple[int, int, int],
+    gpu_name: str,
+    tensorrt_version: str,
+    extra: str = "",
+) -> Path:
     """A cache file name that changes whenever anything the engine depends on changes."""
     gpu_slug = "".join(c if c.isalnum() else "-" for c in gpu_name.lower()).strip("-")
     detail = hashlib.sha256(extra.encode()).hexdigest()[:8] if extra else "plain"
-    name = f"{onnx_stem}-{onnx_sha256[:12]}-{precision}-b{'_'.join(map(str, profile))}-{gpu_slug}-trt{tensorrt_version}-{detail}.engine"
+    batches = "_".join(map(str, profile))
+    name = f"{onnx_stem}-{onnx_sha256[:12]}-{precision}-b{batches}-{gpu_slug}-trt{tensorrt_version}-{detail}"
+    name += ".engine"
     return engine_cache_dir() / name
 
 

@@ -28,7 +28,14 @@ class TensorRTEngine(Engine):
     file_suffixes = (".engine", ".plan", ".onnx")
     reuses_outputs = True
 
-    def __init__(self, model_path: str | Path, *, device: str = "cuda", build_options: BuildOptions | None = None, log=print):
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        device: str = "cuda",
+        build_options: BuildOptions | None = None,
+        log=print,
+    ):
         if device != "cuda":
             raise ValueError("TensorRT runs on cuda only")
         super().__init__(model_path, device=device)
@@ -83,9 +90,15 @@ class TensorRTEngine(Engine):
             raise ModelFormatError(f"{self.engine_path}: expected one input, found {inputs}")
         (input_name,) = inputs
         low, _, high = (tuple(shape) for shape in engine.get_tensor_profile_shape(input_name, 0))
-        num_priors = int(engine.get_tensor_shape(outputs[0])[1]) if len(engine.get_tensor_shape(outputs[0])) > 1 else None
+        num_priors = (
+            int(engine.get_tensor_shape(outputs[0])[1])
+            if len(engine.get_tensor_shape(outputs[0])) > 1
+            else None
+        )
         metadata_map = {"yolact_stream": sidecar.model_metadata} if sidecar and sidecar.model_metadata else {}
-        self._layout = detect_layout(outputs, metadata_map, num_priors=num_priors, source=str(self.engine_path))
+        self._layout = detect_layout(
+            outputs, metadata_map, num_priors=num_priors, source=str(self.engine_path)
+        )
         self.metadata = self._layout.metadata
         self.input_spec = InputSpec(
             name=input_name,
@@ -99,7 +112,9 @@ class TensorRTEngine(Engine):
         max_batch = self.input_spec.max_batch
         context.set_input_shape(input_name, (max_batch, 3, self.input_spec.size, self.input_spec.size))
         self._outputs = {
-            name: cupy.empty(tuple(context.get_tensor_shape(name)), dtype=trt.nptype(engine.get_tensor_dtype(name)))
+            name: cupy.empty(
+                tuple(context.get_tensor_shape(name)), dtype=trt.nptype(engine.get_tensor_dtype(name))
+            )
             for name in self._layout.output_names
         }
         self._engine, self._context = engine, context
@@ -142,17 +157,22 @@ class TensorRTEngine(Engine):
             if sidecar is None:
                 self._log(f"warning: {path.name} has no sidecar; loading it unchecked")
                 return path
-            problems = sidecar.incompatibilities(tensorrt_version=trt.__version__, gpu_name=gpu_name, compute_capability=capability)
+            problems = sidecar.incompatibilities(
+                tensorrt_version=trt.__version__, gpu_name=gpu_name, compute_capability=capability
+            )
             if not problems:
                 return path
             onnx_path = Path(sidecar.onnx_path)
             if not onnx_path.is_file() or file_sha256(onnx_path) != sidecar.onnx_sha256:
                 raise ModelFormatError(
-                    f"{path.name} cannot run here ({'; '.join(problems)}) and its ONNX source {onnx_path} is gone or changed; "
+                    f"{path.name} cannot run here ({'; '.join(problems)}) and its ONNX source {onnx_path} "
+                    f"is gone or changed; "
                     "rebuild it with yolact-stream build"
                 )
             self._log(f"{path.name}: {'; '.join(problems)}: rebuilding from {onnx_path.name}")
-            options = BuildOptions(precision=sidecar.precision, profile=sidecar.profile, fp32_layers=sidecar.fp32_layers)
+            options = BuildOptions(
+                precision=sidecar.precision, profile=sidecar.profile, fp32_layers=sidecar.fp32_layers
+            )
         else:
             onnx_path, options = path, self.build_options
         onnx_sha = file_sha256(onnx_path)

@@ -120,8 +120,13 @@ class TorchEngine(Engine):
             from engines.torch_graphs import CudaGraphSet, cuda_capture
 
             memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-            capture = cuda_capture(model, input_shape=(3, self.config.image_size, self.config.image_size), dtype=dtype,
-                                   memory_format=memory_format, pool=torch.cuda.graph_pool_handle())
+            capture = cuda_capture(
+                model,
+                input_shape=(3, self.config.image_size, self.config.image_size),
+                dtype=dtype,
+                memory_format=memory_format,
+                pool=torch.cuda.graph_pool_handle(),
+            )
             with tf32_mode(self.precision), torch.inference_mode():
                 self._graphs = CudaGraphSet(max_batch=self._max_batch_wanted, capture=capture)
 

@@ -34,7 +34,9 @@ def padded_batch(batch: int, sizes: tuple[int, ...]) -> int:
 
 
 class CudaGraphSet:
-    def __init__(self, *, max_batch: int, capture: Callable[[int], tuple[Any, tuple[Any, ...], Callable[[], None]]]):
+    def __init__(
+        self, *, max_batch: int, capture: Callable[[int], tuple[Any, tuple[Any, ...], Callable[[], None]]]
+    ):
         self.sizes = graph_batch_sizes(max_batch)
         self._graphs = {size: capture(size) for size in sorted(self.sizes, reverse=True)}
 
@@ -55,7 +57,8 @@ def cuda_capture(model, *, input_shape: tuple[int, ...], dtype, memory_format, p
 
     def capture(batch: int):
         static_input = torch.zeros((batch, *input_shape), dtype=dtype, device="cuda").contiguous(
-            memory_format=memory_format)
+            memory_format=memory_format
+        )
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):

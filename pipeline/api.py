@@ -38,7 +38,9 @@ class _QueueSink(Sink):
         return False
 
 
-def stream(source: str, model: str | None = None, *, outputs: list[str] | None = None, **options) -> Iterator[tuple]:
+def stream(
+    source: str, model: str | None = None, *, outputs: list[str] | None = None, **options
+) -> Iterator[tuple]:
     """Yield (BGR image with the overlay, FrameMeta, Detections) for every frame of ``source``.
 
     ``options`` are RunOptions fields (backend, device, preset, batch, score_threshold, ...).
@@ -50,7 +52,9 @@ def stream(source: str, model: str | None = None, *, outputs: list[str] | None =
 
     def run() -> None:
         try:
-            with Pipeline([source], outputs or [], run_options, extra_sinks={0: [_QueueSink(items, cancelled)]}) as pipeline:
+            with Pipeline(
+                [source], outputs or [], run_options, extra_sinks={0: [_QueueSink(items, cancelled)]}
+            ) as pipeline:
                 pipeline.run()
         except BaseException as error:  # handed to the consumer below
             failure.append(error)

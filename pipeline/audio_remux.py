@@ -25,7 +25,9 @@ def has_audio(path) -> bool:
         return False
 
 
-def copy_audio_into(video_path: Path, audio_path, output: Path, *, options: dict[str, str] | None = None) -> None:
+def copy_audio_into(
+    video_path: Path, audio_path, output: Path, *, options: dict[str, str] | None = None
+) -> None:
     """Write ``output``: the video of ``video_path`` and the first audio stream of
     ``audio_path``; ``options`` are the muxer's (as the video was written with)."""
     import av
@@ -57,20 +59,27 @@ def _mux(video_path: Path, audio_path, output: Path, *, transcode: bool, options
     import av
 
     matroska = output.suffix.lower() in (".mkv", ".webm")
-    with av.open(str(video_path)) as video_in, av.open(str(audio_path)) as audio_in, \
-            av.open(str(output), "w", options=options) as out:
+    with (
+        av.open(str(video_path)) as video_in,
+        av.open(str(audio_path)) as audio_in,
+        av.open(str(output), "w", options=options) as out,
+    ):
         video_stream = video_in.streams.video[0]
         audio_stream = audio_in.streams.audio[0]
         out_video = out.add_stream_from_template(video_stream)
         if transcode:
             rate = min(AAC_RATES, key=lambda r: abs(r - (audio_stream.codec_context.sample_rate or 48000)))
             out_audio = out.add_stream("aac", rate=rate)
-            out_audio.layout = audio_stream.codec_context.layout.name if audio_stream.codec_context.layout else "stereo"
+            out_audio.layout = (
+                audio_stream.codec_context.layout.name if audio_stream.codec_context.layout else "stereo"
+            )
             audio_packets = _transcoded(audio_in, audio_stream, out_audio)
         else:
             out_audio = out.add_stream_from_template(audio_stream)
             audio_packets = _timed(audio_in, audio_stream, 1, drop_before_zero=matroska)
-        merged = heapq.merge(_timed(video_in, video_stream, 0), audio_packets, key=lambda item: (item[0], item[1]))
+        merged = heapq.merge(
+            _timed(video_in, video_stream, 0), audio_packets, key=lambda item: (item[0], item[1])
+        )
         for _, order, packet in merged:
             packet.stream = out_video if order == 0 else out_audio
             out.mux(packet)

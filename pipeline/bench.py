@@ -47,11 +47,14 @@ class Series:
     def summary(self) -> dict:
         values = np.asarray(self.latencies_ms, np.float64)
         total_s = values.sum() / 1e3
-        p50, p95, p99 = (np.percentile(values, [50, 95, 99]) if len(values) else (0.0, 0.0, 0.0))
-        return {"frames": self.frames, "fps": self.frames / total_s if total_s else 0.0,
-                "latency_ms": {"p50": float(p50), "p95": float(p95), "p99": float(p99)},
-                "cpu_ms_per_frame": 1e3 * self.cpu_seconds / self.frames if self.frames else 0.0,
-                "cpu_cores_busy": self.cpu_seconds / total_s if total_s else 0.0}
+        p50, p95, p99 = np.percentile(values, [50, 95, 99]) if len(values) else (0.0, 0.0, 0.0)
+        return {
+            "frames": self.frames,
+            "fps": self.frames / total_s if total_s else 0.0,
+            "latency_ms": {"p50": float(p50), "p95": float(p95), "p99": float(p99)},
+            "cpu_ms_per_frame": 1e3 * self.cpu_seconds / self.frames if self.frames else 0.0,
+            "cpu_cores_busy": self.cpu_seconds / total_s if total_s else 0.0,
+        }
 
 
 class Progress:
@@ -68,15 +71,27 @@ class Progress:
             self._last = time.monotonic()
             filled = self.WIDTH * done // total if total else 0
             counts = f" {done}/{total}" if total else ""
-            print(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {name}{counts:<20}", end="", file=sys.stderr, flush=True)
+            print(
+                f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {name}{counts:<20}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def done(self) -> None:
         if self.enabled:
             print(file=sys.stderr)
 
 
-def run_bench(source: str | Path, engine, *, frames: int, batches: tuple[int, ...], progress: bool = True,
-              render: RenderOptions | None = None) -> dict:
+def run_bench(
+    source: str | Path,
+    engine,
+    *,
+    frames: int,
+    batches: tuple[int, ...],
+    progress: bool = True,
+    render: RenderOptions | None = None,
+) -> dict:
     """Measure every stage of ``source`` through an open ``engine``; return the report."""
     with ResourceSampler(interval=0.1) as sampler:
         report = _measure(source, engine, frames, batches, Progress(progress), render, sampler)
@@ -133,8 +148,15 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     pick = [decoded[i % len(decoded)] for i in range(count + WARMUP)]
 
     sampler.phase = "preprocess"
-    stages["preprocess"] = _timed("preprocess", pick, lambda frame: preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size), show)
-    inputs = preprocess_cpu(decoded[: max(batches)] * (max(batches) // len(decoded) + 1), pixel_format=PixelFormat.BGR, size=size)
+    stages["preprocess"] = _timed(
+        "preprocess",
+        pick,
+        lambda frame: preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size),
+        show,
+    )
+    inputs = preprocess_cpu(
+        decoded[: max(batches)] * (max(batches) // len(decoded) + 1), pixel_format=PixelFormat.BGR, size=size
+    )
     inference = {}
     spec = engine.input_spec
     for batch in batches:
@@ -146,14 +168,27 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
         series = _timed(f"infer b{batch}", [images] * (repeats + WARMUP), infer, show, frames_per_call=batch)
         inference[batch] = series
     # the pipelined run uses the batch size that infers fastest alone, as a user tuning for throughput would
-    best_batch = max(inference, key=lambda b: inference[b].frames / max(sum(inference[b].latencies_ms), 1e-9)) if inference else None
+    best_batch = (
+        max(inference, key=lambda b: inference[b].frames / max(sum(inference[b].latencies_ms), 1e-9))
+        if inference
+        else None
+    )
     outputs = infer(xp.asarray(np.ascontiguousarray(inputs[:1]).astype(spec.dtype))) if inference else None
 
     shown = {"detect+render": [], "sequential": []}
 
     def detect_and_draw(result, frame, phase="detect+render"):
-        detections = detect(result.loc[0], result.conf[0], result.mask[0], result.proto[0], priors,
-                            frame_size=frame.shape[:2], params=params, image_size=size, class_names=config.class_names)
+        detections = detect(
+            result.loc[0],
+            result.conf[0],
+            result.mask[0],
+            result.proto[0],
+            priors,
+            frame_size=frame.shape[:2],
+            params=params,
+            image_size=size,
+            class_names=config.class_names,
+        )
         if on_gpu:
             render_gpu(xp.asarray(frame), detections, render)
             engine.synchronize()
@@ -162,7 +197,9 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
         shown[phase].append(len(detections.scores))
 
     sampler.phase = "detect+render"
-    stages["detect+render"] = _timed("detect+render", pick, lambda frame: detect_and_draw(outputs, frame), show)
+    stages["detect+render"] = _timed(
+        "detect+render", pick, lambda frame: detect_and_draw(outputs, frame), show
+    )
 
     def sequential(frame):
         batch_input = preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype)
@@ -183,31 +220,52 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     slowest = min(stage_fps, key=stage_fps.get)
     sequential_summary = sequential_series.summary()
     # the sequential loop above has no decode: add decode's time per frame to compare like with like
-    decode_ms_per_frame = 1e3 / report["stages"]["decode"]["fps"] if report["stages"]["decode"]["fps"] else 0.0
-    sequential_fps = 1e3 / (1e3 / sequential_summary["fps"] + decode_ms_per_frame) if sequential_summary["fps"] else 0.0
-    report["sequential"] = {**sequential_summary, "fps_with_decode": sequential_fps,
-                            "detections_per_frame": float(np.mean(shown["sequential"])) if shown["sequential"] else 0.0}
+    decode_ms_per_frame = (
+        1e3 / report["stages"]["decode"]["fps"] if report["stages"]["decode"]["fps"] else 0.0
+    )
+    sequential_fps = (
+        1e3 / (1e3 / sequential_summary["fps"] + decode_ms_per_frame) if sequential_summary["fps"] else 0.0
+    )
+    report["sequential"] = {
+        **sequential_summary,
+        "fps_with_decode": sequential_fps,
+        "detections_per_frame": float(np.mean(shown["sequential"])) if shown["sequential"] else 0.0,
+    }
     # detection + rendering alone reuses the network outputs of the first frame
-    report["stages"]["detect+render"]["detections_per_frame"] = float(np.mean(shown["detect+render"])) if shown["detect+render"] else 0.0
+    report["stages"]["detect+render"]["detections_per_frame"] = (
+        float(np.mean(shown["detect+render"])) if shown["detect+render"] else 0.0
+    )
     report["pipelined"] = pipelined
     report["bound_by"] = _bound(report, stage_fps, slowest, best_batch, sequential_fps, engine.device)
-    report["process"] = {"cpu_seconds": time.process_time() - cpu_started, "wall_seconds": time.perf_counter() - wall_started,
-                         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    report["process"] = {
+        "cpu_seconds": time.process_time() - cpu_started,
+        "wall_seconds": time.perf_counter() - wall_started,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     report["latency_samples_ms"] = {
         **{name: [round(v, 3) for v in series.latencies_ms] for name, series in stages.items()},
-        **{f"infer b{batch}": [round(v, 3) for v in series.latencies_ms] for batch, series in inference.items()},
+        **{
+            f"infer b{batch}": [round(v, 3) for v in series.latencies_ms]
+            for batch, series in inference.items()
+        },
         "sequential": [round(v, 3) for v in sequential_series.latencies_ms],
         "pipelined end-to-end": pipelined.pop("end_to_end_samples_ms"),
     }
     return report
 
 
-def _bound(report: dict, stage_fps: dict, slowest: str, batch: int | None, sequential_fps: float, device: str) -> dict:
+def _bound(
+    report: dict, stage_fps: dict, slowest: str, batch: int | None, sequential_fps: float, device: str
+) -> dict:
     """Which stage bounds the pipelined run, and (CPU) the most the shared cores allow."""
     pipelined_fps = report["pipelined"]["fps"]
-    bound = {"stage": slowest, "stage_fps": stage_fps[slowest], "batch": batch,
-             "pipelined_over_slowest": pipelined_fps / stage_fps[slowest] if stage_fps[slowest] else 0.0,
-             "pipelined_over_sequential": pipelined_fps / sequential_fps if sequential_fps else 0.0}
+    bound = {
+        "stage": slowest,
+        "stage_fps": stage_fps[slowest],
+        "batch": batch,
+        "pipelined_over_slowest": pipelined_fps / stage_fps[slowest] if stage_fps[slowest] else 0.0,
+        "pipelined_over_sequential": pipelined_fps / sequential_fps if sequential_fps else 0.0,
+    }
     if device != "cpu":
         return bound
     cores = usable_cores()
@@ -221,11 +279,16 @@ def _bound(report: dict, stage_fps: dict, slowest: str, batch: int | None, seque
     others = total - cpu_ms.get(slowest, 0.0)
     alone_cores = cpu_ms.get(slowest, 0.0) * stage_fps[slowest] / 1e3
     if alone_cores > 0.8 * cores:
-        bound["why"] = (f"{slowest} alone keeps {alone_cores:.1f} of {cores} cores busy: the other stages "
-                        f"({others:.1f} ms of CPU per frame) take cores from it, so no overlap can reach its speed alone; "
-                        f"the core budget allows {bound['core_budget_fps']:.1f} FPS")
+        bound["why"] = (
+            f"{slowest} alone keeps {alone_cores:.1f} of {cores} cores busy: the other stages "
+            f"({others:.1f} ms of CPU per frame) take cores from it, so no overlap can reach its speed "
+            f"alone; "
+            f"the core budget allows {bound['core_budget_fps']:.1f} FPS"
+        )
     else:
-        bound["why"] = f"{slowest} is the slowest stage; the core budget allows {bound['core_budget_fps']:.1f} FPS"
+        bound["why"] = (
+            f"{slowest} is the slowest stage; the core budget allows {bound['core_budget_fps']:.1f} FPS"
+        )
     return bound
 
 
@@ -250,18 +313,41 @@ def _pipelined(source, engine, frames: int, batch: int) -> dict:
     preset = load_pipeline_config("bench").replace(batch=batch)
     # the same engine again: a checkpoint needs its config, and the precision must match
     config, precision = getattr(engine, "config", None), getattr(engine, "precision", None)
-    options = RunOptions(model=engine.model_path, backend=engine.name, device=engine.device, preset=preset, progress=False,
-                         config=config, engine_options={"precision": precision} if precision and engine.name == "torch" else {})
+    options = RunOptions(
+        model=engine.model_path,
+        backend=engine.name,
+        device=engine.device,
+        preset=preset,
+        progress=False,
+        config=config,
+        engine_options={"precision": precision} if precision and engine.name == "torch" else {},
+    )
     arrivals = _ArrivalSink()
-    with Pipeline([FileSource(source, max_frames=frames + WARMUP * batch)], ["null"], options, extra_sinks={0: [arrivals]}) as pipeline:
+    with Pipeline(
+        [FileSource(source, max_frames=frames + WARMUP * batch)],
+        ["null"],
+        options,
+        extra_sinks={0: [arrivals]},
+    ) as pipeline:
         snapshot = pipeline.run()
-    times = arrivals.times[WARMUP * batch:]  # warm-up excluded, as for every other measurement
-    steady_fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else snapshot["fps"]
-    return {"fps": steady_fps, "fps_with_startup": snapshot["fps"], "frames": len(times), "batch": batch,
-            "end_to_end_samples_ms": [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch:]],
-            "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
-            "stages": {k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
-                       for k, v in snapshot["stages"].items()}}
+    times = arrivals.times[WARMUP * batch :]  # warm-up excluded, as for every other measurement
+    steady_fps = (
+        (len(times) - 1) / (times[-1] - times[0])
+        if len(times) > 1 and times[-1] > times[0]
+        else snapshot["fps"]
+    )
+    return {
+        "fps": steady_fps,
+        "fps_with_startup": snapshot["fps"],
+        "frames": len(times),
+        "batch": batch,
+        "end_to_end_samples_ms": [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch :]],
+        "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
+        "stages": {
+            k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
+            for k, v in snapshot["stages"].items()
+        },
+    }
 
 
 class _ArrivalSink(Sink):
@@ -281,16 +367,23 @@ class _ArrivalSink(Sink):
 
 def plot_report(report: dict, path: Path) -> None:
     """Stage breakdown, latency CDF and throughput vs batch, in one PNG."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from yolact.errors import MissingDependencyError
+
+        raise MissingDependencyError("--plot needs matplotlib: pip install 'yolact-stream[bench]'") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, ((breakdown, cdf), (throughput, usage)) = plt.subplots(2, 2, figsize=(13, 8))
     names = [*report["stages"], "sequential", "pipelined"]
-    values = [*(1e3 / s["fps"] if s["fps"] else 0 for s in report["stages"].values()),
-              1e3 / report["sequential"]["fps_with_decode"] if report["sequential"]["fps_with_decode"] else 0,
-              1e3 / report["pipelined"]["fps"] if report["pipelined"]["fps"] else 0]
+    values = [
+        *(1e3 / s["fps"] if s["fps"] else 0 for s in report["stages"].values()),
+        1e3 / report["sequential"]["fps_with_decode"] if report["sequential"]["fps_with_decode"] else 0,
+        1e3 / report["pipelined"]["fps"] if report["pipelined"]["fps"] else 0,
+    ]
     if report["inference"]:
         first = str(report["pipelined"]["batch"])
         names.insert(len(report["stages"]), f"infer b{first}")
@@ -313,9 +406,17 @@ def plot_report(report: dict, path: Path) -> None:
     throughput.set_ylabel("inference FPS")
     throughput.set_title("throughput vs batch")
     phases = {k: v for k, v in report.get("resources", {}).items() if k not in ("start", "end")}
-    usage.barh(list(phases), [v["cpu_cores_mean"] for v in phases.values()], color="tab:orange", label="CPU cores busy (mean)")
+    usage.barh(
+        list(phases),
+        [v["cpu_cores_mean"] for v in phases.values()],
+        color="tab:orange",
+        label="CPU cores busy (mean)",
+    )
     usage.set_xlabel("CPU cores busy")
-    usage.set_title(f"CPU use per measurement (peak RSS {max((v['rss_mb_peak'] for v in phases.values()), default=0):.0f} MB)")
+    usage.set_title(
+        f"CPU use per measurement (peak RSS "
+        f"{max((v['rss_mb_peak'] for v in phases.values()), default=0):.0f} MB)"
+    )
     gpu = {k: v["gpu_percent_mean"] for k, v in phases.items() if v.get("gpu_percent_mean") is not None}
     if gpu:
         twin = usage.twiny()

@@ -19,11 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yolact-stream",
         description="Real-time YOLACT instance segmentation on video.",
-        epilog="exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items())),
+        epilog="exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in sorted(EXIT_CODES.items())),
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         module.add_parser(subparsers)
     cli_train.add_parsers(subparsers)
     return parser
@@ -45,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         print(
-            f"yolact-stream {args.command}: internal error: {type(error).__name__}: {mask_credentials(str(error))} "
+            f"yolact-stream {args.command}: internal error: {type(error).__name__}: "
+            f"{mask_credentials(str(error))} "
             "(rerun with --debug for the traceback)",
             file=sys.stderr,
         )

@@ -8,17 +8,25 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("bench", help="measure decode, preprocessing, inference, detection+rendering, sequential and pipelined FPS",
-                                   description="Benchmark every stage on the same video and model; JSON report and PNG charts.")
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure decode, preprocessing, inference, detection+rendering, sequential and pipelined FPS",
+        description="Benchmark every stage on the same video and model; JSON report and PNG charts.",
+    )
     parser.add_argument("--source", required=True, type=Path, help="a video file")
     parser.add_argument("--model", help="ONNX / engine / .pth (default: the bundled model)")
     parser.add_argument("--config", help="model config for .pth checkpoints")
     parser.add_argument("--frames", type=int, default=200, help="frames to measure (default 200)")
-    parser.add_argument("--batch", default="1,4,8", help="inference batch sizes, comma separated (default 1,4,8)")
+    parser.add_argument(
+        "--batch", default="1,4,8", help="inference batch sizes, comma separated (default 1,4,8)"
+    )
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--device", choices=("cpu", "cuda"))
-    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16"),
-                        help="the torch backend's precision on CUDA (default fp16; fp32 is IEEE, TF32 off)")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "tf32", "fp16"),
+        help="the torch backend's precision on CUDA (default fp16; fp32 is IEEE, TF32 off)",
+    )
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--plot", type=Path, help="write the PNG charts here")
     parser.add_argument("--overwrite", action="store_true", help="replace --report / --plot if they exist")
@@ -47,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     engine_options = {"config": args.config}
     if args.precision:
         engine_options["precision"] = args.precision
-    engine, choice = create_engine(args.model or default_model(), backend=args.backend, device=args.device, **engine_options)
+    engine, choice = create_engine(
+        args.model or default_model(), backend=args.backend, device=args.device, **engine_options
+    )
     with engine:
         report = run_bench(args.source, engine, frames=args.frames, batches=batches, progress=not args.quiet)
     report["engine_choice"] = choice.reason
@@ -61,11 +71,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_report(report: dict) -> str:
-    lines = [f"engine: {report['engine']}", f"{'measurement':<22}{'FPS':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
+    lines = [
+        f"engine: {report['engine']}",
+        f"{'measurement':<22}{'FPS':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
+    ]
 
     def row(name, item):
         latency = item.get("latency_ms", {})
-        cells = "".join(f"{latency[k]:>9.2f}" if latency.get(k) is not None else f"{'-':>9}" for k in ("p50", "p95", "p99"))
+        cells = "".join(
+            f"{latency[k]:>9.2f}" if latency.get(k) is not None else f"{'-':>9}"
+            for k in ("p50", "p95", "p99")
+        )
         lines.append(f"{name:<22}{item['fps']:>9.1f}{cells}")
 
     for name, item in report["stages"].items():
@@ -73,14 +89,27 @@ def format_report(report: dict) -> str:
     for batch, item in report["inference"].items():
         row(f"infer (batch {batch})", item)
     row("sequential loop", {**report["sequential"], "fps": report["sequential"]["fps_with_decode"]})
-    row(f"pipelined (batch {report['pipelined']['batch']})", {"fps": report["pipelined"]["fps"], "latency_ms": report["pipelined"]["end_to_end_latency_ms"]})
+    row(
+        f"pipelined (batch {report['pipelined']['batch']})",
+        {"fps": report["pipelined"]["fps"], "latency_ms": report["pipelined"]["end_to_end_latency_ms"]},
+    )
     bound = report["bound_by"]
-    lines.append(f"bound by {bound['stage']} ({bound['stage_fps']:.1f} FPS alone); pipelined = {bound['pipelined_over_slowest']:.2f}x "
-                 f"the slowest stage, {bound['pipelined_over_sequential']:.2f}x the sequential loop")
+    lines.append(
+        f"bound by {bound['stage']} ({bound['stage_fps']:.1f} FPS alone); pipelined = "
+        f"{bound['pipelined_over_slowest']:.2f}x "
+        f"the slowest stage, {bound['pipelined_over_sequential']:.2f}x the sequential loop"
+    )
     if bound.get("why"):
         lines.append(f"why: {bound['why']}")
     pipelined = report.get("resources", {}).get("pipelined")
     if pipelined:
-        gpu = f", GPU {pipelined['gpu_percent_mean']:.0f}%" if pipelined.get("gpu_percent_mean") is not None else ""
-        lines.append(f"pipelined run: {pipelined['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS {pipelined['rss_mb_peak']:.0f} MB")
+        gpu = (
+            f", GPU {pipelined['gpu_percent_mean']:.0f}%"
+            if pipelined.get("gpu_percent_mean") is not None
+            else ""
+        )
+        lines.append(
+            f"pipelined run: {pipelined['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS "
+            f"{pipelined['rss_mb_peak']:.0f} MB"
+        )
     return "\n".join(lines)

@@ -21,16 +21,34 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--onnx", required=True, type=Path, help="ONNX file from yolact-stream export")
     parser.add_argument("--out", required=True, type=Path, help="engine file to write (sidecar: OUT.json)")
     parser.add_argument("--precision", choices=("fp32", "tf32", "fp16", "int8"), default="fp16")
-    parser.add_argument("--batch", type=parse_profile, default=(1, 4, 8), metavar="MIN,OPT,MAX", help="batch profile (default 1,4,8)")
+    parser.add_argument(
+        "--batch",
+        type=parse_profile,
+        default=(1, 4, 8),
+        metavar="MIN,OPT,MAX",
+        help="batch profile (default 1,4,8)",
+    )
     calibration = parser.add_mutually_exclusive_group()
     calibration.add_argument("--calib-dir", type=Path, help="INT8: folder of representative images")
-    calibration.add_argument("--calib-video", type=Path, help="INT8: video to sample representative frames from")
+    calibration.add_argument(
+        "--calib-video", type=Path, help="INT8: video to sample representative frames from"
+    )
     parser.add_argument("--calib-frames", type=int, default=256, help="INT8: frames to use (default 256)")
-    parser.add_argument("--workspace", type=float, default=4.0, metavar="GIB", help="builder workspace limit (default 4 GiB)")
-    parser.add_argument("--timing-cache", type=Path, help="timing cache file (default: beside the engine cache)")
-    parser.add_argument("--fp32-layers", default="Softmax", help="op types or layer names kept in fp32 (comma list; default Softmax)")
+    parser.add_argument(
+        "--workspace", type=float, default=4.0, metavar="GIB", help="builder workspace limit (default 4 GiB)"
+    )
+    parser.add_argument(
+        "--timing-cache", type=Path, help="timing cache file (default: beside the engine cache)"
+    )
+    parser.add_argument(
+        "--fp32-layers",
+        default="Softmax",
+        help="op types or layer names kept in fp32 (comma list; default Softmax)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--skip-check", action="store_true", help="do not compare with ONNX Runtime after building")
+    parser.add_argument(
+        "--skip-check", action="store_true", help="do not compare with ONNX Runtime after building"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} and {args.out}.json (TensorRT {sidecar.tensorrt_version}, {sidecar.gpu_name})")
     if args.skip_check:
         return 0
-    return check_against_onnxruntime(args.onnx, args.out, precision=args.precision, images=calibration.images[:2] if calibration else None)
+    return check_against_onnxruntime(
+        args.onnx, args.out, precision=args.precision, images=calibration.images[:2] if calibration else None
+    )
 
 
 def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: str, images=None) -> int:
@@ -80,10 +100,15 @@ def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: 
         if images is None:
             size = candidate.input_spec.size
             images = np.random.default_rng(0).standard_normal((batch, 3, size, size), dtype=np.float32)
-        drifts, agreement = compare_engines_with_detections(reference, candidate, np.ascontiguousarray(images[:batch]), precision=precision)
+        drifts, agreement = compare_engines_with_detections(
+            reference, candidate, np.ascontiguousarray(images[:batch]), precision=precision
+        )
     print("TensorRT vs ONNX Runtime, max |diff| (tolerance):")
     for drift in drifts:
-        print(f"  {drift.name:>6}  {drift.max_abs_diff:.2e}  ({drift.tolerance:.1e})  {'ok' if drift.ok else 'DRIFT'}")
+        print(
+            f"  {drift.name:>6}  {drift.max_abs_diff:.2e}  ({drift.tolerance:.1e})  "
+            f"{'ok' if drift.ok else 'DRIFT'}"
+        )
     print(
         f"final detections (score > 0.15): {agreement.matched}/{agreement.reference_count} matched, "
         f"mean mask IoU {agreement.mean_mask_iou:.3f}"
@@ -93,7 +118,10 @@ def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: 
     hint = ""
     if precision != "fp32":
         hint = "; keep sensitive layers in fp32 with --fp32-layers Softmax,Conv (or build --precision fp32)"
-    raise VerificationError(f"{engine_path} drifts from ONNX Runtime beyond tolerance on {', '.join(d.name for d in drifts if not d.ok)}{hint}")
+    raise VerificationError(
+        f"{engine_path} drifts from ONNX Runtime beyond tolerance on "
+        f"{', '.join(d.name for d in drifts if not d.ok)}{hint}"
+    )
 
 
 def _input_size(onnx_path: Path) -> int:

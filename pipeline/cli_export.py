@@ -19,17 +19,29 @@ def add_parser(subparsers) -> None:
         "with its config embedded, then check it with onnx.checker and ONNX Runtime vs PyTorch.",
     )
     weights = parser.add_mutually_exclusive_group(required=True)
-    weights.add_argument("--weights", type=Path, help="checkpoint of the original implementation (.pth state_dict)")
-    weights.add_argument("--random-init", action="store_true", help="seeded random weights (for benchmarking)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for --random-init and the check input (default 0)")
-    parser.add_argument("--config", required=True, help="preset name (yolact_base, yolact_resnet50, yolact_im700, yolact_tiny) or model YAML path")
+    weights.add_argument(
+        "--weights", type=Path, help="checkpoint of the original implementation (.pth state_dict)"
+    )
+    weights.add_argument(
+        "--random-init", action="store_true", help="seeded random weights (for benchmarking)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for --random-init and the check input (default 0)"
+    )
+    parser.add_argument(
+        "--config",
+        required=True,
+        help="preset name (yolact_base, yolact_resnet50, yolact_im700, yolact_tiny) or model YAML path",
+    )
     parser.add_argument("--out", required=True, type=Path, help="ONNX file to write")
     batch = parser.add_mutually_exclusive_group()
     batch.add_argument("--batch", type=_positive_int, help="fixed batch size")
     batch.add_argument("--dynamic-batch", action="store_true", help="dynamic batch dimension (the default)")
     parser.add_argument("--opset", type=_positive_int, default=18, help="ONNX opset (default 18)")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--skip-check", action="store_true", help="do not compare with ONNX Runtime after writing")
+    parser.add_argument(
+        "--skip-check", action="store_true", help="do not compare with ONNX Runtime after writing"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
         kept = path.with_name(path.name + ".unverified")
         os.replace(path, kept)
         raise VerificationError(f"{error}; the file was kept as {kept}") from None
-    print(f"onnx.checker: ok; ONNX Runtime vs PyTorch, max |diff| (tolerance) in {time.perf_counter() - started:.1f} s:")
+    print(
+        f"onnx.checker: ok; ONNX Runtime vs PyTorch, max |diff| (tolerance) in "
+        f"{time.perf_counter() - started:.1f} s:"
+    )
     names = list(dict.fromkeys(item.name for item in report))
     print("  batch  " + "".join(f"{name:>22}" for name in names))
     for batch in dict.fromkeys(item.batch for item in report):
@@ -91,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
     for item in report:
         if not item.within_tolerance:
             print(
-                f"  * {item.name} at batch {item.batch}: above tolerance, but float32 rounding noise of the network: "
-                f"off float64 by {item.onnx_vs_float64:.2e} in ONNX Runtime vs {item.torch_vs_float64:.2e} in PyTorch fp32"
+                f"  * {item.name} at batch {item.batch}: above tolerance, but float32 rounding noise of "
+                f"the network: "
+                f"off float64 by {item.onnx_vs_float64:.2e} in ONNX Runtime vs {item.torch_vs_float64:.2e} "
+                f"in PyTorch fp32"
             )
     print(f"verified: {path}")
     return 0

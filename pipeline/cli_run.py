@@ -21,42 +21,89 @@ def add_parser(subparsers) -> None:
         description="Stream frames through decode → preprocess → inference → detection+rendering → outputs, "
         "each stage in its own thread.",
     )
-    parser.add_argument("--source", action="append", required=True, metavar="S",
-                        help="video file, image or folder, rtsp://..., camera:0, synthetic[:WxH@FPS]; repeat for several")
-    parser.add_argument("--output", action="append", default=[], metavar="O",
-                        help="out.mp4 (annotated video), out.jsonl (detections), out.json (COCO results), a folder "
-                        "(annotated images), window, null, rtsp://... ; repeat for several (default null)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        required=True,
+        metavar="S",
+        help="video file, image or folder, rtsp://..., camera:0, synthetic[:WxH@FPS]; repeat for several",
+    )
+    parser.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="O",
+        help="out.mp4 (annotated video), out.jsonl (detections), out.json (COCO results), a folder "
+        "(annotated images), window, null, rtsp://... ; repeat for several (default null)",
+    )
     parser.add_argument("--model", help="ONNX / TensorRT engine / .pth (default: the bundled model)")
     parser.add_argument("--config", help="model config for a .pth checkpoint (preset or YAML)")
-    parser.add_argument("--backend", default="auto", help="auto, onnxruntime, tensorrt or torch (default auto)")
+    parser.add_argument(
+        "--backend", default="auto", help="auto, onnxruntime, tensorrt or torch (default auto)"
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="restrict auto to this device")
-    parser.add_argument("--decode", choices=("auto", "cpu", "nvdec"), default="auto",
-                        help="video files: auto = NVDEC on GPU runs where it can (else PyAV, saying why), cpu = PyAV, "
-                        "nvdec = NVDEC or an error")
-    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16"),
-                        help="torch / TensorRT engines on CUDA: network precision (fp32 is IEEE: TF32 off)")
-    parser.add_argument("--preset", help="pipeline preset: file, live, bench, or a YAML (default: live for live sources, else file)")
+    parser.add_argument(
+        "--decode",
+        choices=("auto", "cpu", "nvdec"),
+        default="auto",
+        help="video files: auto = NVDEC on GPU runs where it can (else PyAV, saying why), cpu = PyAV, "
+        "nvdec = NVDEC or an error",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "tf32", "fp16"),
+        help="torch / TensorRT engines on CUDA: network precision (fp32 is IEEE: TF32 off)",
+    )
+    parser.add_argument(
+        "--preset",
+        help="pipeline preset: file, live, bench, or a YAML (default: live for live sources, else file)",
+    )
     parser.add_argument("--batch", type=int, help="engine batch size (overrides the preset)")
     parser.add_argument("--score-threshold", type=float, help="display/keep threshold (default 0.15)")
     parser.add_argument("--metrics", type=Path, help="write the run's metrics as JSON")
-    parser.add_argument("--retries", type=int, metavar="N",
-                        help="network sources: consecutive failed connects before giving up (-1: never give up; default from the preset: 10)")
-    parser.add_argument("--stall-timeout", type=float, metavar="S",
-                        help="network sources: seconds without data before a stall is declared and the stream reconnected (default 5)")
-    parser.add_argument("--open-timeout", type=float, metavar="S", help="network sources: seconds to connect (default 5)")
-    parser.add_argument("--on-resolution-change", choices=("scale", "split"),
-                        help="video outputs when a stream changes size: scale to the first size (default) or split into .partN files")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        metavar="N",
+        help="network sources: consecutive failed connects before giving up (-1: never give up; default "
+        "from the preset: 10)",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        metavar="S",
+        help="network sources: seconds without data before a stall is declared and the stream reconnected "
+        "(default 5)",
+    )
+    parser.add_argument(
+        "--open-timeout", type=float, metavar="S", help="network sources: seconds to connect (default 5)"
+    )
+    parser.add_argument(
+        "--on-resolution-change",
+        choices=("scale", "split"),
+        help="video outputs when a stream changes size: scale to the first size (default) or split into "
+        ".partN files",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def run(args: argparse.Namespace) -> int:
     options = RunOptions(
-        model=args.model, config=args.config, backend=args.backend, device=args.device, preset=args.preset,
-        batch=args.batch, score_threshold=args.score_threshold, overwrite=args.overwrite,
-        progress=not args.quiet, metrics_path=args.metrics, on_resolution_change=args.on_resolution_change,
+        model=args.model,
+        config=args.config,
+        backend=args.backend,
+        device=args.device,
+        preset=args.preset,
+        batch=args.batch,
+        score_threshold=args.score_threshold,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        metrics_path=args.metrics,
+        on_resolution_change=args.on_resolution_change,
         network_overrides=_network_overrides(args),
-        engine_options={"precision": args.precision} if args.precision else {}, decode=args.decode,
+        engine_options={"precision": args.precision} if args.precision else {},
+        decode=args.decode,
     )
     pipeline = Pipeline(args.source, args.output or ["null"], options)
     with forward_signals(pipeline.interrupt, pipeline.interrupts):
@@ -68,7 +115,10 @@ def run(args: argparse.Namespace) -> int:
                 print(pipeline.metrics.summary_table())
             for source in summary["sources"]:
                 if source.get("corrupt_packets"):
-                    print(f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped", file=sys.stderr)
+                    print(
+                        f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped",
+                        file=sys.stderr,
+                    )
     if pipeline.interrupts:
         first = pipeline.interrupts[0]
         print(f"yolact-stream run: {signal.Signals(first).name}: stopped; outputs closed", file=sys.stderr)

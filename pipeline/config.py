@@ -44,12 +44,26 @@ class PipelineConfig:
         require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
         require(self.batch >= 1, "batch", f"must be >= 1, got {self.batch}")
         require(self.batch_timeout_ms >= 0, "batch_timeout_ms", f"must be >= 0, got {self.batch_timeout_ms}")
-        require(self.frame_ring_capacity >= 2, "frame_ring_capacity", f"must be >= 2, got {self.frame_ring_capacity}")
-        require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
-        require(self.pixel_format in PIXEL_FORMATS, "pixel_format",
-                f"must be one of {', '.join(PIXEL_FORMATS)}, got {self.pixel_format!r}")
-        require(self.on_resolution_change in RESOLUTION_CHANGES, "on_resolution_change",
-                f"must be one of {', '.join(RESOLUTION_CHANGES)}, got {self.on_resolution_change!r}")
+        require(
+            self.frame_ring_capacity >= 2,
+            "frame_ring_capacity",
+            f"must be >= 2, got {self.frame_ring_capacity}",
+        )
+        require(
+            0.0 <= self.score_threshold <= 1.0,
+            "score_threshold",
+            f"must be in [0, 1], got {self.score_threshold}",
+        )
+        require(
+            self.pixel_format in PIXEL_FORMATS,
+            "pixel_format",
+            f"must be one of {', '.join(PIXEL_FORMATS)}, got {self.pixel_format!r}",
+        )
+        require(
+            self.on_resolution_change in RESOLUTION_CHANGES,
+            "on_resolution_change",
+            f"must be one of {', '.join(RESOLUTION_CHANGES)}, got {self.on_resolution_change!r}",
+        )
 
     def replace(self, **changes) -> PipelineConfig:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -61,7 +75,11 @@ def load_pipeline_config(name_or_path: str | Path) -> PipelineConfig:
         return build_dataclass(PipelineConfig, load_yaml_file(text))
     preset = importlib.resources.files("configs") / "pipelines" / f"{text}.yaml"
     if not preset.is_file():
-        names = sorted(p.name.removesuffix(".yaml") for p in (importlib.resources.files("configs") / "pipelines").iterdir() if p.name.endswith(".yaml"))
+        names = sorted(
+            p.name.removesuffix(".yaml")
+            for p in (importlib.resources.files("configs") / "pipelines").iterdir()
+            if p.name.endswith(".yaml")
+        )
         raise ConfigError(f"unknown pipeline preset {text!r}; available: {', '.join(names)}")
     with importlib.resources.as_file(preset) as path:
         return build_dataclass(PipelineConfig, load_yaml_file(path))

@@ -22,8 +22,9 @@ from yolact.errors import ConfigError, MissingDependencyError
 DECODE_MODES = ("auto", "cpu", "nvdec")
 
 
-def prepare_decoding(sources: list[Source], *, engine_device: str, pixel_format: str, mode: str,
-                     report: Callable[[str], None]) -> list[Source]:
+def prepare_decoding(
+    sources: list[Source], *, engine_device: str, pixel_format: str, mode: str, report: Callable[[str], None]
+) -> list[Source]:
     """The sources to run: pixel formats set, files NVDEC decodes replaced by NVDEC sources."""
     if pixel_format == "auto":
         pixel_format = "yuv420p" if engine_device == "cuda" else "bgr24"
@@ -54,13 +55,19 @@ def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderC
         raise ConfigError(f"--decode must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
     if mode == "cpu" or not isinstance(source, FileSource):
         if mode == "nvdec" and not isinstance(source, FileSource):
-            raise ConfigError(f"--decode nvdec decodes video files; {source.name} is not one (use --decode auto or cpu)")
+            raise ConfigError(
+                f"--decode nvdec decodes video files; {source.name} is not one (use --decode auto or cpu)"
+            )
         return DecoderChoice(source, None)
     reason = _nvdec_unusable(source, engine_device)
     if reason is None:
         stream = source.video_stream
-        nvdec = NvdecSource(source.path, size=(stream.height, stream.width), time_base=stream.time_base,
-                            frame_rate=source.frame_rate)
+        nvdec = NvdecSource(
+            source.path,
+            size=(stream.height, stream.width),
+            time_base=stream.time_base,
+            frame_rate=source.frame_rate,
+        )
         nvdec.has_audio = source.has_audio
         nvdec.open()
         source.close()

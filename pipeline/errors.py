@@ -40,7 +40,8 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "output cannot be written (missing folder, exists without --overwrite)",
     VerificationError.exit_code: "self-check after conversion failed",
     MissingDependencyError.exit_code: "an optional package or the GPU it needs is missing",
-    InputError.exit_code: "input unusable: not a video, no video stream, unsupported URL, bad calibration data",
+    InputError.exit_code: "input unusable: not a video, no video stream, unsupported URL, bad calibration "
+    "data",
     SourceFailedError.exit_code: "a live source could not be reconnected within its retry limit",
     StageError.exit_code: "a pipeline stage failed at run time (the message names it)",
     EngineInputError.exit_code: "engine input of the wrong shape, dtype or batch size",

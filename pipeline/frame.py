@@ -154,8 +154,17 @@ class RunRings(NamedTuple):
     outputs: Ring
 
 
-def allocate_rings(*, num_streams: int, live: bool, frame_ring_capacity: int, age_budget_ms: float | None, max_batch: int,
-                   input_shape: tuple[int, int, int], dtype, on_gpu: bool) -> RunRings:
+def allocate_rings(
+    *,
+    num_streams: int,
+    live: bool,
+    frame_ring_capacity: int,
+    age_budget_ms: float | None,
+    max_batch: int,
+    input_shape: tuple[int, int, int],
+    dtype,
+    on_gpu: bool,
+) -> RunRings:
     """Every ring of a run with its slots, allocated once. Recorded files get BLOCK frame
     rings deep enough for the frames in flight; live sources DROP_OLDEST ones within an
     age budget. On GPU runs frame buffers are pinned and batches live on the device."""
@@ -164,10 +173,16 @@ def allocate_rings(*, num_streams: int, live: bool, frame_ring_capacity: int, ag
     shared = threading.Condition()  # the batcher waits on all frame rings at once
     in_flight = 2 * max_batch + 4  # frames between batcher and sink
     depth = frame_ring_capacity + (0 if live else in_flight)
-    frames = [Ring(f"frames[{i}]", [FrameSlot(k, pinned=on_gpu) for k in range(depth)],
-                   policy=Policy.DROP_OLDEST if live else Policy.BLOCK, age_budget_ms=age_budget_ms if live else None,
-                   condition=shared)
-              for i in range(num_streams)]
+    frames = [
+        Ring(
+            f"frames[{i}]",
+            [FrameSlot(k, pinned=on_gpu) for k in range(depth)],
+            policy=Policy.DROP_OLDEST if live else Policy.BLOCK,
+            age_budget_ms=age_budget_ms if live else None,
+            condition=shared,
+        )
+        for i in range(num_streams)
+    ]
     xp = np
     if on_gpu:
         from pipeline.gpu import cupy_module
@@ -176,5 +191,9 @@ def allocate_rings(*, num_streams: int, live: bool, frame_ring_capacity: int, ag
     batches = Ring("batches", [BatchSlot(k, xp.zeros((max_batch, *input_shape), dtype)) for k in range(2)])
     if on_gpu:  # the zero fills ran on the default stream; the stages' streams do not wait for it
         xp.cuda.get_current_stream().synchronize()
-    return RunRings(frames, batches, Ring("results", [ResultSlot(k) for k in range(2)]),
-                    Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)]))
+    return RunRings(
+        frames,
+        batches,
+        Ring("results", [ResultSlot(k) for k in range(2)]),
+        Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)]),
+    )

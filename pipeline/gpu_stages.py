@@ -33,8 +33,12 @@ class GpuBatchStage(BatchStage):
                 if frame.device_image is None or frame.device_image.shape != frame.image.shape:
                     frame.device_image = cupy.empty(frame.image.shape, frame.image.dtype)
                 frame.device_image.set(frame.image, stream=stream.stream)
-            preprocess_gpu(frame.device_image[None], pixel_format=frame.pixel_format, size=self.size,
-                           out=slot.images[position : position + 1])
+            preprocess_gpu(
+                frame.device_image[None],
+                pixel_format=frame.pixel_format,
+                size=self.size,
+                out=slot.images[position : position + 1],
+            )
         slot.ready = stream.record()
 
 
@@ -71,5 +75,10 @@ def download(device_array, pinned_host, stream) -> None:
         device_array.get(stream=stream, out=pinned_host, blocking=False)
     except TypeError:  # CuPy without the ``blocking`` argument: copy with the runtime API
         cupy = cupy_module()
-        cupy.cuda.runtime.memcpyAsync(pinned_host.ctypes.data, device_array.data.ptr, device_array.nbytes,
-                                      cupy.cuda.runtime.memcpyDeviceToHost, stream.ptr)
+        cupy.cuda.runtime.memcpyAsync(
+            pinned_host.ctypes.data,
+            device_array.data.ptr,
+            device_array.nbytes,
+            cupy.cuda.runtime.memcpyDeviceToHost,
+            stream.ptr,
+        )

@@ -23,10 +23,17 @@ def _gpu() -> dict | None:
     """GPU 0: name, driver, memory, and (through cuda-python) the compute capability,
     which decides which kernels and TensorRT tactics exist; nvidia-smi alone if not."""
     try:
-        output = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip().splitlines()
+        output = (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     name, driver, memory = (part.strip() for part in output[0].split(","))
@@ -55,8 +62,20 @@ def usable_cores() -> int:
 
 def machine_info() -> dict:
     versions = {}
-    for package in ("numpy", "opencv-python", "onnxruntime", "torch", "cupy-cuda12x", "cupy-cuda13x", "av", "tensorrt",
-                    "tensorrt-cu12", "tensorrt-cu13", "cuda-python", "PyNvVideoCodec"):
+    for package in (
+        "numpy",
+        "opencv-python",
+        "onnxruntime",
+        "torch",
+        "cupy-cuda12x",
+        "cupy-cuda13x",
+        "av",
+        "tensorrt",
+        "tensorrt-cu12",
+        "tensorrt-cu13",
+        "cuda-python",
+        "PyNvVideoCodec",
+    ):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

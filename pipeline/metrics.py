@@ -84,34 +84,58 @@ class Metrics:
                     "latency_ms": stage.latency.percentiles(),
                 }
         rings = {
-            name: {"capacity": ring.capacity, "depth": ring.depth(), "max_depth": ring.counters.max_depth,
-                   "published": ring.counters.published, "dropped": ring.counters.dropped}
+            name: {
+                "capacity": ring.capacity,
+                "depth": ring.depth(),
+                "max_depth": ring.counters.max_depth,
+                "published": ring.counters.published,
+                "dropped": ring.counters.dropped,
+            }
             for name, ring in self.rings.items()
         }
         with self._lock:
             end_to_end = self.end_to_end.percentiles()
             frames_out = self.frames_out
-        return {"elapsed_s": elapsed, "frames_out": frames_out, "fps": frames_out / elapsed,
-                "end_to_end_latency_ms": end_to_end, "stages": stages, "rings": rings,
-                "drops": sum(r["dropped"] for r in rings.values())}
+        return {
+            "elapsed_s": elapsed,
+            "frames_out": frames_out,
+            "fps": frames_out / elapsed,
+            "end_to_end_latency_ms": end_to_end,
+            "stages": stages,
+            "rings": rings,
+            "drops": sum(r["dropped"] for r in rings.values()),
+        }
 
     def progress_line(self) -> str:
         snap = self.snapshot()
         e2e = snap["end_to_end_latency_ms"]["p50"]
         latency = f"{e2e:.0f} ms" if e2e is not None else "-"
-        return (f"{snap['frames_out']} frames  {snap['fps']:.1f} fps  latency p50 {latency}  "
-                f"drops {snap['drops']}  {snap['elapsed_s']:.1f} s")
+        return (
+            f"{snap['frames_out']} frames  {snap['fps']:.1f} fps  latency p50 {latency}  "
+            f"drops {snap['drops']}  {snap['elapsed_s']:.1f} s"
+        )
 
     def summary_table(self) -> str:
         snap = self.snapshot()
         lines = [f"{'stage':<14}{'frames':>8}{'fps':>9}{'busy':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
         for name, stage in snap["stages"].items():
             latency = stage["latency_ms"]
-            cells = "".join(f"{latency[k]:>9.2f}" if latency[k] is not None else f"{'-':>9}" for k in ("p50", "p95", "p99"))
-            lines.append(f"{name:<14}{stage['frames']:>8}{stage['fps']:>9.1f}{stage['busy_fraction']:>6.0%} {cells}")
+            cells = "".join(
+                f"{latency[k]:>9.2f}" if latency[k] is not None else f"{'-':>9}"
+                for k in ("p50", "p95", "p99")
+            )
+            lines.append(
+                f"{name:<14}{stage['frames']:>8}{stage['fps']:>9.1f}{stage['busy_fraction']:>6.0%} {cells}"
+            )
         e2e = snap["end_to_end_latency_ms"]
         if e2e["p50"] is not None:
-            lines.append(f"end-to-end latency p50 {e2e['p50']:.1f} ms, p95 {e2e['p95']:.1f} ms, p99 {e2e['p99']:.1f} ms")
+            lines.append(
+                f"end-to-end latency p50 {e2e['p50']:.1f} ms, p95 {e2e['p95']:.1f} ms, p99 "
+                f"{e2e['p99']:.1f} ms"
+            )
         ring_text = ", ".join(f"{name} {r['dropped']}" for name, r in snap["rings"].items() if r["dropped"])
-        lines.append(f"{snap['frames_out']} frames in {snap['elapsed_s']:.1f} s ({snap['fps']:.1f} fps); drops: {ring_text or 'none'}")
+        lines.append(
+            f"{snap['frames_out']} frames in {snap['elapsed_s']:.1f} s ({snap['fps']:.1f} fps); drops: "
+            f"{ring_text or 'none'}"
+        )
         return "\n".join(lines)

@@ -41,17 +41,31 @@ class NetworkOptions:
     def __post_init__(self) -> None:
         require(self.open_timeout > 0, "open_timeout", f"must be > 0 seconds, got {self.open_timeout}")
         require(self.stall_timeout > 0, "stall_timeout", f"must be > 0 seconds, got {self.stall_timeout}")
-        require(self.max_retries is None or self.max_retries >= 0, "max_retries", f"must be >= 0 or null (forever), got {self.max_retries}")
-        require(0 <= self.backoff_initial <= self.backoff_max, "backoff_initial",
-                f"must be between 0 and backoff_max ({self.backoff_max}), got {self.backoff_initial}")
+        require(
+            self.max_retries is None or self.max_retries >= 0,
+            "max_retries",
+            f"must be >= 0 or null (forever), got {self.max_retries}",
+        )
+        require(
+            0 <= self.backoff_initial <= self.backoff_max,
+            "backoff_initial",
+            f"must be between 0 and backoff_max ({self.backoff_max}), got {self.backoff_initial}",
+        )
         require(0 <= self.jitter < 1, "jitter", f"must be in [0, 1), got {self.jitter}")
 
 
 class NetworkSource(Source):
     is_live = True
 
-    def __init__(self, url: str, *, options: NetworkOptions | None = None, pixel_format: PixelFormat = PixelFormat.BGR,
-                 seed: int | None = None, report: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        options: NetworkOptions | None = None,
+        pixel_format: PixelFormat = PixelFormat.BGR,
+        seed: int | None = None,
+        report: Callable[[str], None] | None = None,
+    ):
         self.url = url
         self.report = report  # called with one status line per health change
         self.name = mask_url(url)
@@ -86,7 +100,9 @@ class NetworkSource(Source):
         if self.options.low_latency_probe:
             options.update({"analyzeduration": "0", "probesize": "32", "fflags": "nobuffer"})
         # FFmpeg gives up on a silent socket after about twice its read timeout
-        return av.open(self.url, options=options, timeout=(self.options.open_timeout, self.options.stall_timeout / 2))
+        return av.open(
+            self.url, options=options, timeout=(self.options.open_timeout, self.options.stall_timeout / 2)
+        )
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
         import av
@@ -103,7 +119,8 @@ class NetworkSource(Source):
                 if limit is not None and failures > limit:
                     self._set_health("failed", f"gave up after {failures} attempts")
                     raise SourceFailedError(
-                        f"{self.name}: cannot connect after {failures} attempts ({reason}); check the address and that the server is up"
+                        f"{self.name}: cannot connect after {failures} attempts ({reason}); check the "
+                        f"address and that the server is up"
                     ) from None
                 delay = self._backoff(failures)
                 retries = f"retry {failures} of {limit}" if limit is not None else f"retry {failures}"
@@ -113,12 +130,16 @@ class NetworkSource(Source):
                 continue
             self.connects += 1
             failures = 0
-            self._set_health("live", f"connected ({self.connects - 1} reconnects so far)" if self.connects > 1 else "")
+            self._set_health(
+                "live", f"connected ({self.connects - 1} reconnects so far)" if self.connects > 1 else ""
+            )
             try:
                 stream = container.streams.video[0]
                 time_base = stream.time_base
                 for frame in container.decode(stream):
-                    yield DecodedFrame(*picture(frame, self.pixel_format), frame.pts, frame.time_base or time_base)
+                    yield DecodedFrame(
+                        *picture(frame, self.pixel_format), frame.pts, frame.time_base or time_base
+                    )
                     if stop.is_set():
                         return
                 # the iterator ended: the server closed the stream

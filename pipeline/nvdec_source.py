@@ -28,8 +28,15 @@ NVDEC_CODECS = ("h264", "hevc", "av1")
 class NvdecSource(Source):
     """A video file decoded by NVDEC; yields NV12 device arrays [H*3/2, W] (CuPy)."""
 
-    def __init__(self, path: str | Path, *, size: tuple[int, int], time_base: Fraction, frame_rate: Fraction | None,
-                 gpu: int = 0):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        size: tuple[int, int],
+        time_base: Fraction,
+        frame_rate: Fraction | None,
+        gpu: int = 0,
+    ):
         self.path = Path(path)
         self.name = f"{path} (NVDEC)"
         self.size = size
@@ -47,8 +54,13 @@ class NvdecSource(Source):
         self._demuxer = nvc.CreateDemuxer(filename=str(self.path))
         # stream 0 (the legacy default stream): the decode stage copies each frame out on
         # the same stream, so the copy is ordered before the decoder reuses the surface
-        self._decoder = nvc.CreateDecoder(gpuid=self.gpu, codec=self._demuxer.GetNvCodecId(), cudacontext=0,
-                                          cudastream=0, usedevicememory=True)
+        self._decoder = nvc.CreateDecoder(
+            gpuid=self.gpu,
+            codec=self._demuxer.GetNvCodecId(),
+            cudacontext=0,
+            cudastream=0,
+            usedevicememory=True,
+        )
         self.health = "live"
 
     def close(self) -> None:
@@ -70,8 +82,10 @@ class NvdecSource(Source):
                 if picture.ndim == 3 and picture.shape[2] == 1:
                     picture = picture[:, :, 0]
                 if picture.shape != (height * 3 // 2, width):
-                    raise InputError(f"{self.path}: NVDEC gave a frame of shape {picture.shape}, expected NV12 "
-                                     f"{(height * 3 // 2, width)}; use --decode cpu")
+                    raise InputError(
+                        f"{self.path}: NVDEC gave a frame of shape {picture.shape}, expected NV12 "
+                        f"{(height * 3 // 2, width)}; use --decode cpu"
+                    )
                 self.frames_decoded += 1
                 yield DecodedFrame(picture, PixelFormat.NV12, int(frame.getPTS()), self.time_base)
         self.health = "finished"

@@ -47,7 +47,9 @@ def frame_size(frame: np.ndarray, pixel_format: PixelFormat) -> tuple[int, int]:
     return frame.shape[0], frame.shape[1]
 
 
-def preprocess_cpu(frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, size: int, dtype=np.float32) -> np.ndarray:
+def preprocess_cpu(
+    frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, size: int, dtype=np.float32
+) -> np.ndarray:
     """[B, 3, size, size] normalised RGB from host frames."""
     if pixel_format is PixelFormat.BGR:
         bgr = frames
@@ -58,7 +60,12 @@ def preprocess_cpu(frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, s
     return frames_to_network_input(bgr, size, dtype=dtype)
 
 
-_FORMAT_CODES = {PixelFormat.BGR: 0, PixelFormat.RGB: 1, PixelFormat.YUV420: 2, PixelFormat.NV12: 3}  # as common.cuh
+_FORMAT_CODES = {
+    PixelFormat.BGR: 0,
+    PixelFormat.RGB: 1,
+    PixelFormat.YUV420: 2,
+    PixelFormat.NV12: 3,
+}  # as common.cuh
 THREADS_PER_BLOCK = 256
 
 
@@ -67,8 +74,15 @@ def kernel_arguments(batch: int, height: int, width: int, size: int, pixel_forma
     the kernel declares them (CuPy passes NumPy scalars by their dtype)."""
     mean = [np.float32(v) for v in MEAN_RGB]
     inv_std = [np.float32(1.0 / float(v)) for v in STD_RGB]
-    return (np.int32(batch), np.int32(height), np.int32(width), np.int32(size),
-            np.int32(_FORMAT_CODES[pixel_format]), *mean, *inv_std)
+    return (
+        np.int32(batch),
+        np.int32(height),
+        np.int32(width),
+        np.int32(size),
+        np.int32(_FORMAT_CODES[pixel_format]),
+        *mean,
+        *inv_std,
+    )
 
 
 def yuv_to_bgr_gpu(yuv, pixel_format: PixelFormat, bgr) -> None:
@@ -78,11 +92,14 @@ def yuv_to_bgr_gpu(yuv, pixel_format: PixelFormat, bgr) -> None:
 
     height, width = bgr.shape[:2]
     if yuv.shape != (height * 3 // 2, width) or not (yuv.flags.c_contiguous and bgr.flags.c_contiguous):
-        raise ValueError(f"expected C-contiguous YUV [{height * 3 // 2}, {width}] and BGR [{height}, {width}, 3]")
+        raise ValueError(
+            f"expected C-contiguous YUV [{height * 3 // 2}, {width}] and BGR [{height}, {width}, 3]"
+        )
     block = (32, 8)
     grid = ((width + block[0] - 1) // block[0], (height + block[1] - 1) // block[1])
-    raw_kernel("color", "yuv_to_bgr")(grid, block, (yuv, bgr, np.int32(height), np.int32(width),
-                                                    np.int32(_FORMAT_CODES[pixel_format])))
+    raw_kernel("color", "yuv_to_bgr")(
+        grid, block, (yuv, bgr, np.int32(height), np.int32(width), np.int32(_FORMAT_CODES[pixel_format]))
+    )
 
 
 def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.float32, out=None):
@@ -104,8 +121,13 @@ def preprocess_gpu(frames, *, pixel_format: PixelFormat, size: int, dtype=np.flo
         out = cupy.empty((batch, 3, size, size), dtype=dtype)
     if not out.flags.c_contiguous or out.shape != (batch, 3, size, size):
         raise ValueError(f"out must be a C-contiguous [{batch}, 3, {size}, {size}] array, got {out.shape}")
-    kernel = raw_kernel("preprocess", "preprocess", ("OUT_HALF",) if np.dtype(out.dtype) == np.float16 else ())
+    kernel = raw_kernel(
+        "preprocess", "preprocess", ("OUT_HALF",) if np.dtype(out.dtype) == np.float16 else ()
+    )
     total = batch * size * size
-    kernel(((total + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK,), (THREADS_PER_BLOCK,),
-           (frames, out, *kernel_arguments(batch, height, width, size, pixel_format)))
+    kernel(
+        ((total + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK,),
+        (THREADS_PER_BLOCK,),
+        (frames, out, *kernel_arguments(batch, height, width, size, pixel_format)),
+    )
     return out

@@ -41,7 +41,11 @@ class RenderOptions:
 
     def __post_init__(self) -> None:
         require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha}")
-        require(0.0 <= self.score_threshold <= 1.0, "score_threshold", f"must be in [0, 1], got {self.score_threshold}")
+        require(
+            0.0 <= self.score_threshold <= 1.0,
+            "score_threshold",
+            f"must be in [0, 1], got {self.score_threshold}",
+        )
         require(self.box_thickness >= 1, "box_thickness", f"must be >= 1, got {self.box_thickness}")
 
 
@@ -69,7 +73,9 @@ _LEVELS = np.arange(256, dtype=np.float32)
 _LEVELS.flags.writeable = False
 
 
-def render_cpu(frame_bgr: np.ndarray, detections: Detections, options: RenderOptions | None = None) -> np.ndarray:
+def render_cpu(
+    frame_bgr: np.ndarray, detections: Detections, options: RenderOptions | None = None
+) -> np.ndarray:
     """Draw onto ``frame_bgr`` (uint8 [H, W, 3], modified in place and returned)."""
     options = options or RenderOptions()
     shown = visible(detections.to_numpy(), options)
@@ -83,9 +89,13 @@ def render_cpu(frame_bgr: np.ndarray, detections: Detections, options: RenderOpt
             color = np.asarray(class_color(int(shown.class_ids[index])), np.float32)
             # blend = pixel * (1 - a) + colour * a + 0.5, in the GPU kernel's float32 order, tabulated
             # for the 256 levels of each channel and applied by lookup (same values, ~8x faster at 1080p)
-            table = (_LEVELS[:, None] * (1 - alpha) + color[None, :] * alpha + np.float32(0.5)).astype(np.uint8)
+            table = (_LEVELS[:, None] * (1 - alpha) + color[None, :] * alpha + np.float32(0.5)).astype(
+                np.uint8
+            )
             blended = cv2.LUT(region, table.reshape(1, 256, 3))
-            written = cv2.copyTo(blended, window.view(np.uint8), region)  # masked copy, in place (100x np.copyto)
+            written = cv2.copyTo(
+                blended, window.view(np.uint8), region
+            )  # masked copy, in place (100x np.copyto)
             if written is not region:  # OpenCV could not write through the view
                 region[...] = written
     for index in range(len(shown)):
@@ -94,7 +104,9 @@ def render_cpu(frame_bgr: np.ndarray, detections: Detections, options: RenderOpt
         if options.boxes:
             draw_box_outline(frame_bgr, (x1, y1, x2, y2), color, options.box_thickness)
         if options.labels:
-            _draw_label(frame_bgr, label_text(shown, index, options), (x1, y1, x2, y2), color, options.font_scale)
+            _draw_label(
+                frame_bgr, label_text(shown, index, options), (x1, y1, x2, y2), color, options.font_scale
+            )
     return frame_bgr
 
 
@@ -173,14 +185,30 @@ def overlay_arrays(shown: Detections, options: RenderOptions) -> OverlayArrays:
     return OverlayArrays(boxes, windows, colors, label_pixels, labels, count)
 
 
-def render_arguments(frame, masks, arrays: OverlayArrays, options: RenderOptions, upload=lambda a: a) -> tuple:
+def render_arguments(
+    frame, masks, arrays: OverlayArrays, options: RenderOptions, upload=lambda a: a
+) -> tuple:
     """kernels/render.cu's arguments in order, typed as it declares them; ``upload``
     turns each host array into what the caller launches with (CuPy on the GPU)."""
     height, width = frame.shape[:2]
-    return (frame, np.int32(height), np.int32(width), masks, np.int32(masks.shape[1]), np.int32(masks.shape[2]),
-            upload(arrays.boxes), upload(arrays.windows), upload(arrays.colors), np.int32(arrays.count),
-            np.float32(options.alpha), np.int32(options.masks), np.int32(options.boxes),
-            np.int32(options.box_thickness), upload(arrays.label_pixels), upload(arrays.labels))
+    return (
+        frame,
+        np.int32(height),
+        np.int32(width),
+        masks,
+        np.int32(masks.shape[1]),
+        np.int32(masks.shape[2]),
+        upload(arrays.boxes),
+        upload(arrays.windows),
+        upload(arrays.colors),
+        np.int32(arrays.count),
+        np.float32(options.alpha),
+        np.int32(options.masks),
+        np.int32(options.boxes),
+        np.int32(options.box_thickness),
+        upload(arrays.label_pixels),
+        upload(arrays.labels),
+    )
 
 
 def render_gpu(frame_bgr, detections: Detections, options: RenderOptions | None = None):
@@ -200,5 +228,7 @@ def render_gpu(frame_bgr, detections: Detections, options: RenderOptions | None 
         masks = cupy.zeros((1, proto_h, proto_w), cupy.float32)
     height, width = frame_bgr.shape[:2]
     grid = ((width + BLOCK[0] - 1) // BLOCK[0], (height + BLOCK[1] - 1) // BLOCK[1])
-    raw_kernel("render", "render")(grid, BLOCK, render_arguments(frame_bgr, masks, arrays, options, cupy.asarray))
+    raw_kernel("render", "render")(
+        grid, BLOCK, render_arguments(frame_bgr, masks, arrays, options, cupy.asarray)
+    )
     return frame_bgr

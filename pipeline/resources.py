@@ -61,9 +61,18 @@ class _GpuMonitor:
             return
         try:
             self._process = subprocess.Popen(
-                ["nvidia-smi", "--query-gpu=utilization.gpu,memory.used", "--format=csv,noheader,nounits",
-                 "-i", "0", f"--loop-ms={max(100, int(interval * 1000))}"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                [
+                    "nvidia-smi",
+                    "--query-gpu=utilization.gpu,memory.used",
+                    "--format=csv,noheader,nounits",
+                    "-i",
+                    "0",
+                    f"--loop-ms={max(100, int(interval * 1000))}",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
         except OSError:
             return
         threading.Thread(target=self._read, name="gpu-monitor", daemon=True).start()
@@ -88,10 +97,10 @@ class _GpuMonitor:
 
 class ResourceSampler:
     """Example:
-        >>> with ResourceSampler(interval=0.2) as sampler:
-        ...     sampler.phase = "pipelined"
-        ...     run()
-        >>> sampler.summary()["pipelined"]["cpu_cores_mean"]
+    >>> with ResourceSampler(interval=0.2) as sampler:
+    ...     sampler.phase = "pipelined"
+    ...     run()
+    >>> sampler.summary()["pipelined"]["cpu_cores_mean"]
     """
 
     def __init__(self, interval: float = 0.2, *, gpu: bool = True):
@@ -141,10 +150,15 @@ class ResourceSampler:
             self._last = (now, cpu)
             gpu = self._gpu.latest if self._gpu is not None else None
             sample = ResourceSample(
-                seconds=now - self._started, phase=self._phase,
+                seconds=now - self._started,
+                phase=self._phase,
                 cpu_cores=(cpu - last_cpu) / (now - last_wall) if now > last_wall else 0.0,
-                rss_mb=rss_mb(), threads=threading.active_count(), open_fds=open_fds(),
-                gpu_percent=gpu[0] if gpu else None, gpu_memory_mb=gpu[1] if gpu else None)
+                rss_mb=rss_mb(),
+                threads=threading.active_count(),
+                open_fds=open_fds(),
+                gpu_percent=gpu[0] if gpu else None,
+                gpu_memory_mb=gpu[1] if gpu else None,
+            )
             self.samples.append(sample)
             return sample
 
@@ -159,8 +173,11 @@ class ResourceSampler:
             gpu = [s.gpu_percent for s in samples if s.gpu_percent is not None]
             gpu_memory = [s.gpu_memory_mb for s in samples if s.gpu_memory_mb is not None]
             result[phase] = {
-                "samples": len(samples), "cpu_cores_mean": float(cpu.mean()), "cpu_cores_peak": float(cpu.max()),
-                "rss_mb_peak": max(s.rss_mb for s in samples), "threads_peak": max(s.threads for s in samples),
+                "samples": len(samples),
+                "cpu_cores_mean": float(cpu.mean()),
+                "cpu_cores_peak": float(cpu.max()),
+                "rss_mb_peak": max(s.rss_mb for s in samples),
+                "threads_peak": max(s.threads for s in samples),
                 "gpu_percent_mean": float(np.mean(gpu)) if gpu else None,
                 "gpu_memory_mb_peak": max(gpu_memory) if gpu_memory else None,
             }

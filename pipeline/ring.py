@@ -43,16 +43,23 @@ class RingCounters:
 
 class Ring(Generic[T]):
     """Args:
-        name: for metrics and messages.
-        slots: the preallocated slot objects; each needs an ``index`` attribute equal
-            to its position.
-        policy: BLOCK or DROP_OLDEST.
-        age_budget_ms: DROP_OLDEST only: published slots older than this are dropped.
-        condition: share one Condition between rings read by one consumer.
+    name: for metrics and messages.
+    slots: the preallocated slot objects; each needs an ``index`` attribute equal
+        to its position.
+    policy: BLOCK or DROP_OLDEST.
+    age_budget_ms: DROP_OLDEST only: published slots older than this are dropped.
+    condition: share one Condition between rings read by one consumer.
     """
 
-    def __init__(self, name: str, slots: Sequence[T], *, policy: Policy = Policy.BLOCK,
-                 age_budget_ms: float | None = None, condition: threading.Condition | None = None):
+    def __init__(
+        self,
+        name: str,
+        slots: Sequence[T],
+        *,
+        policy: Policy = Policy.BLOCK,
+        age_budget_ms: float | None = None,
+        condition: threading.Condition | None = None,
+    ):
         if not slots:
             raise ValueError("a ring needs at least one slot")
         self.name = name

@@ -9,7 +9,8 @@ from pipeline.config import PipelineConfig
 
 
 def default_model() -> Path:
-    """The bundled model, the default of every run: (assets/yolact_tiny.onnx), wherever the package is installed."""
+    """The bundled model (assets/yolact_tiny.onnx), the default of every run, wherever the
+    package is installed."""
     import importlib.resources
 
     return Path(str(importlib.resources.files("assets") / "yolact_tiny.onnx"))
@@ -30,7 +31,9 @@ class RunOptions:
     progress: bool = True
     metrics_path: Path | None = None
     detection_overrides: dict = field(default_factory=dict)
-    network_overrides: dict = field(default_factory=dict)  # NetworkOptions fields (--retries, --stall-timeout)
+    network_overrides: dict = field(
+        default_factory=dict
+    )  # NetworkOptions fields (--retries, --stall-timeout)
     on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
     engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
     decode: str = "auto"  # "auto" (NVDEC for files on GPU runs where possible), "cpu" (PyAV), "nvdec"

@@ -31,8 +31,9 @@ from pipeline.frame import allocate_rings
 from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
 from pipeline.decoding import prepare_decoding
+from pipeline.ring import Ring
 from pipeline.sink import Sink, check_run_outputs, make_sink
-from pipeline.source import FileSource, Source
+from pipeline.source import Source
 from pipeline.source_spec import open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
@@ -52,11 +53,18 @@ def _status_line(line: str) -> None:
 
 class Pipeline:
     """Example:
-        >>> with Pipeline(["clip.mp4"], ["annotated.mp4"], RunOptions(model="yolact_tiny.onnx")) as pipeline:
-        ...     summary = pipeline.run()
+    >>> with Pipeline(["clip.mp4"], ["annotated.mp4"], RunOptions(model="yolact_tiny.onnx")) as pipeline:
+    ...     summary = pipeline.run()
     """
 
-    def __init__(self, sources: list[str | Source], outputs: list[str], options: RunOptions | None = None, *, extra_sinks: dict[int, list[Sink]] | None = None):
+    def __init__(
+        self,
+        sources: list[str | Source],
+        outputs: list[str],
+        options: RunOptions | None = None,
+        *,
+        extra_sinks: dict[int, list[Sink]] | None = None,
+    ):
         self.source_specs = list(sources)
         self.output_specs = list(outputs)
         self.options = options or RunOptions()
@@ -96,11 +104,24 @@ class Pipeline:
         self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
         preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
         config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
-        network = dataclasses.replace(config.network, **options.network_overrides) if options.network_overrides else config.network
-        self.config = config = config.replace(batch=options.batch, score_threshold=options.score_threshold, network=network,
-                                              on_resolution_change=options.on_resolution_change)
-        check_run_outputs(self.output_specs, self._input_paths(), num_streams=len(self.sources),
-                          overwrite=options.overwrite, split=config.on_resolution_change == "split")
+        network = (
+            dataclasses.replace(config.network, **options.network_overrides)
+            if options.network_overrides
+            else config.network
+        )
+        self.config = config = config.replace(
+            batch=options.batch,
+            score_threshold=options.score_threshold,
+            network=network,
+            on_resolution_change=options.on_resolution_change,
+        )
+        check_run_outputs(
+            self.output_specs,
+            self._input_paths(),
+            num_streams=len(self.sources),
+            overwrite=options.overwrite,
+            split=config.on_resolution_change == "split",
+        )
         for source in self.sources:
             if isinstance(source, NetworkSource):
                 source.options = config.network
@@ -108,26 +129,49 @@ class Pipeline:
             source.open()
         model = options.model or default_model()
         if not Path(model).exists() and options.model is None:
-            raise ConfigError("no --model given and the bundled model is not installed yet; pass --model M.onnx (yolact-stream export makes one)")
+            raise ConfigError(
+                "no --model given and the bundled model is not installed yet; pass --model M.onnx "
+                "(yolact-stream export makes one)"
+            )
         engine_options = {**({"config": options.config} if options.config else {}), **options.engine_options}
-        self.engine, self.engine_choice = create_engine(model, backend=options.backend, device=options.device, **engine_options)
+        self.engine, self.engine_choice = create_engine(
+            model, backend=options.backend, device=options.device, **engine_options
+        )
         self.engine.exclusive_cpu = False
         self.engine.__enter__()
-        self.sources = prepare_decoding(self.sources, engine_device=self.engine.device, pixel_format=config.pixel_format,
-                                        mode=options.decode, report=_status_line)
+        self.sources = prepare_decoding(
+            self.sources,
+            engine_device=self.engine.device,
+            pixel_format=config.pixel_format,
+            mode=options.decode,
+            report=_status_line,
+        )
         spec = self.engine.input_spec
         max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))
         metadata = self.engine.metadata
         model_config = metadata.config
-        params = DetectionParams.from_config(model_config.detection, model_config.priors.variances,
-                                             score_threshold=config.score_threshold, **options.detection_overrides)
+        params = DetectionParams.from_config(
+            model_config.detection,
+            model_config.priors.variances,
+            score_threshold=config.score_threshold,
+            **options.detection_overrides,
+        )
         num_streams = len(self.sources)
         for stream_id, source in enumerate(self.sources):
-            audio = source.path if getattr(source, "has_audio", False) else None  # files, decoded by PyAV or NVDEC
+            audio = (
+                source.path if getattr(source, "has_audio", False) else None
+            )  # files, decoded by PyAV or NVDEC
             self.sinks[stream_id] = [
-                make_sink(output, stream_id=stream_id, num_streams=num_streams, frame_rate=source.frame_rate, audio_from=audio,
-                          class_names=model_config.class_names, overwrite=options.overwrite,
-                          on_resolution_change=self.config.on_resolution_change)
+                make_sink(
+                    output,
+                    stream_id=stream_id,
+                    num_streams=num_streams,
+                    frame_rate=source.frame_rate,
+                    audio_from=audio,
+                    class_names=model_config.class_names,
+                    overwrite=options.overwrite,
+                    on_resolution_change=self.config.on_resolution_change,
+                )
                 for output in self.output_specs
             ] + self.extra_sinks.get(stream_id, [])
         self._build(config, max_batch, params, model_config)
@@ -136,16 +180,29 @@ class Pipeline:
         on_gpu = self.engine.device == "cuda"
         spec = self.engine.input_spec
         frame_rings, batch_ring, result_ring, output_ring = allocate_rings(
-            num_streams=len(self.sources), live=config.mode == "live", frame_ring_capacity=config.frame_ring_capacity,
-            age_budget_ms=config.age_budget_ms, max_batch=max_batch, input_shape=(3, spec.size, spec.size),
-            dtype=spec.dtype, on_gpu=on_gpu)
+            num_streams=len(self.sources),
+            live=config.mode == "live",
+            frame_ring_capacity=config.frame_ring_capacity,
+            age_budget_ms=config.age_budget_ms,
+            max_batch=max_batch,
+            input_shape=(3, spec.size, spec.size),
+            dtype=spec.dtype,
+            on_gpu=on_gpu,
+        )
         self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
         for ring in self.rings:
             self.metrics.add_ring(ring)
         common = dict(halt=self.halt, on_error=self._on_error)
         render = dataclasses.replace(config.render, score_threshold=config.score_threshold)
         self.stages = [
-            DecodeStage(source, i, frame_rings[i], source_stop=self.source_stop, metrics=self.metrics.stage(f"decode[{i}]"), **common)
+            DecodeStage(
+                source,
+                i,
+                frame_rings[i],
+                source_stop=self.source_stop,
+                metrics=self.metrics.stage(f"decode[{i}]"),
+                **common,
+            )
             for i, source in enumerate(self.sources)
         ]
         batch_stage, detect_stage = BatchStage, DetectRenderStage
@@ -154,15 +211,37 @@ class Pipeline:
 
             batch_stage, detect_stage = GpuBatchStage, GpuDetectRenderStage
         self.stages += [
-            batch_stage(frame_rings, batch_ring, size=spec.size, max_batch=max_batch, timeout_ms=config.batch_timeout_ms,
-                       dtype=spec.dtype, metrics=self.metrics.stage("preprocess"), **common),
+            batch_stage(
+                frame_rings,
+                batch_ring,
+                size=spec.size,
+                max_batch=max_batch,
+                timeout_ms=config.batch_timeout_ms,
+                dtype=spec.dtype,
+                metrics=self.metrics.stage("preprocess"),
+                **common,
+            ),
             InferStage(self.engine, batch_ring, result_ring, metrics=self.metrics.stage("infer"), **common),
-            detect_stage(result_ring, output_ring, priors=self.engine.metadata.priors(), params=params,
-                              image_size=spec.size, class_names=model_config.class_names, render=render,
-                              metrics=self.metrics.stage("detect+render"), **common),
+            detect_stage(
+                result_ring,
+                output_ring,
+                priors=self.engine.metadata.priors(),
+                params=params,
+                image_size=spec.size,
+                class_names=model_config.class_names,
+                render=render,
+                metrics=self.metrics.stage("detect+render"),
+                **common,
+            ),
         ]
-        self._sink_stage = SinkStage(output_ring, self.sinks, metrics_all=self.metrics, request_stop=self.stop,
-                                     metrics=self.metrics.stage("sink"), **common)
+        self._sink_stage = SinkStage(
+            output_ring,
+            self.sinks,
+            metrics_all=self.metrics,
+            request_stop=self.stop,
+            metrics=self.metrics.stage("sink"),
+            **common,
+        )
         self.stages.append(self._sink_stage)
 
     def _input_paths(self) -> list[str]:
@@ -234,7 +313,10 @@ class Pipeline:
     def _handle_interrupts(self, handled: int) -> int:
         count = len(self.interrupts)
         if count > handled == 0:
-            print("\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)", file=sys.stderr)
+            print(
+                "\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)",
+                file=sys.stderr,
+            )
             self.stop()
         if count >= 2 > handled:
             print("interrupted again: stopping now and closing the outputs", file=sys.stderr)
@@ -281,11 +363,16 @@ class Pipeline:
                     except Exception as error:  # keep closing the others; report after
                         close_errors.append((sink, error))
         elif sink_thread.is_alive():  # still finishing an encoder: never touch it from here
-            close_errors = [(sink, TimeoutError(f"still being finished after {SINK_CLOSE_TIMEOUT:.0f} s"))
-                            for sinks in self.sinks.values() for sink in sinks]
+            close_errors = [
+                (sink, TimeoutError(f"still being finished after {SINK_CLOSE_TIMEOUT:.0f} s"))
+                for sinks in self.sinks.values()
+                for sink in sinks
+            ]
         else:
             close_errors = []  # closed by the sink thread; run() reported its errors
-        decoding = {stage.source for stage in self.stages if isinstance(stage, DecodeStage) and stage.is_alive()}
+        decoding = {
+            stage.source for stage in self.stages if isinstance(stage, DecodeStage) and stage.is_alive()
+        }
         for source in self.sources:
             if source in decoding:  # its thread may be inside the demuxer: leave it to the process exit
                 continue

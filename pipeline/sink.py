@@ -47,7 +47,16 @@ class JsonLinesSink(Sink):
         self._file = open(self.path, "w", encoding="utf-8")
 
     def write(self, image, meta, detections) -> bool:
-        self._file.write(to_json_line(detections, frame_index=meta.index, pts=meta.seconds, stream_id=self.stream_id, masks=self.masks) + "\n")
+        self._file.write(
+            to_json_line(
+                detections,
+                frame_index=meta.index,
+                pts=meta.seconds,
+                stream_id=self.stream_id,
+                masks=self.masks,
+            )
+            + "\n"
+        )
         self._file.flush()
         return True
 
@@ -145,7 +154,10 @@ class StreamPushSink(Sink):
             options = {"rtsp_transport": "tcp"} if fmt == "rtsp" else {}
             self._container = av.open(self.url, "w", format=fmt, options=options, timeout=(5.0, 5.0))
             stream = self._container.add_stream("libx264", rate=self.frame_rate)
-            stream.width, stream.height = image.shape[1] - image.shape[1] % 2, image.shape[0] - image.shape[0] % 2
+            stream.width, stream.height = (
+                image.shape[1] - image.shape[1] % 2,
+                image.shape[0] - image.shape[0] % 2,
+            )
             stream.pix_fmt = "yuv420p"
             stream.options = {"tune": "zerolatency", "preset": "ultrafast", "bf": "0"}
             self._stream = stream
@@ -183,8 +195,10 @@ def check_output_free(spec: str, *, overwrite: bool, split: bool = False) -> Non
         return
     path = Path(spec)
     if path.suffix.lower() in REFUSED_VIDEO_SUFFIXES:
-        raise OutputError(f"cannot write video as {path.suffix}: {REFUSED_VIDEO_SUFFIXES[path.suffix.lower()]}; "
-                          f"use {' / '.join(VIDEO_SUFFIXES)}")
+        raise OutputError(
+            f"cannot write video as {path.suffix}: {REFUSED_VIDEO_SUFFIXES[path.suffix.lower()]}; "
+            f"use {' / '.join(VIDEO_SUFFIXES)}"
+        )
     if path.is_dir() or not path.suffix:
         _check_image_folder(path)
         return  # each image is checked when written
@@ -192,7 +206,9 @@ def check_output_free(spec: str, *, overwrite: bool, split: bool = False) -> Non
     if split and not overwrite:
         parts = sorted(path.parent.glob(f"{glob.escape(path.stem)}.part*{glob.escape(path.suffix)}"))
         if parts:
-            raise OutputError(f"output {parts[0]} exists (a part of a split output); pass --overwrite to replace it")
+            raise OutputError(
+                f"output {parts[0]} exists (a part of a split output); pass --overwrite to replace it"
+            )
 
 
 def _check_image_folder(path: Path) -> None:
@@ -202,19 +218,27 @@ def _check_image_folder(path: Path) -> None:
     if not existing.exists():
         raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
     if not os.access(existing, os.W_OK):
-        raise OutputError(f"cannot write {path}: folder {existing} is not writable (read-only file system or permissions)")
+        raise OutputError(
+            f"cannot write {path}: folder {existing} is not writable (read-only file system or permissions)"
+        )
 
 
 def check_window_available() -> None:
     """A window needs a display and an OpenCV built with a GUI; refuse before any work
     (without a display, Qt aborts the whole process)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise OutputError("--output window needs a display, and none is set (DISPLAY / WAYLAND_DISPLAY): "
-                          "write a file instead, e.g. --output out.mp4")
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise OutputError(
+            "--output window needs a display, and none is set (DISPLAY / WAYLAND_DISPLAY): "
+            "write a file instead, e.g. --output out.mp4"
+        )
     gui = re.search(r"^\s*GUI:\s*(\S+)", cv2.getBuildInformation(), re.MULTILINE)
     if gui and gui.group(1).upper() == "NONE":
-        raise OutputError("--output window needs OpenCV with a GUI (this one is headless: opencv-python-headless); "
-                          "write a file instead, e.g. --output out.mp4")
+        raise OutputError(
+            "--output window needs OpenCV with a GUI (this one is headless: opencv-python-headless); "
+            "write a file instead, e.g. --output out.mp4"
+        )
 
 
 def check_outputs_distinct(outputs: list[str], inputs: list[str]) -> None:
@@ -232,15 +256,23 @@ def check_outputs_distinct(outputs: list[str], inputs: list[str]) -> None:
         if not isinstance(source, str) or "://" in source or not os.path.exists(source):
             continue
         for spec in outputs:
-            if spec not in ("null", "window") and "://" not in spec and os.path.exists(spec) \
-                    and os.path.samefile(spec, source):
+            if (
+                spec not in ("null", "window")
+                and "://" not in spec
+                and os.path.exists(spec)
+                and os.path.samefile(spec, source)
+            ):
                 raise OutputError(f"output {spec} is the input {source}: write the result to another file")
 
 
-def check_run_outputs(outputs: list[str], inputs: list[str], *, num_streams: int, overwrite: bool, split: bool) -> None:
+def check_run_outputs(
+    outputs: list[str], inputs: list[str], *, num_streams: int, overwrite: bool, split: bool
+) -> None:
     """Every check on a run's outputs, for every file each stream will write, before any is created."""
     check_outputs_distinct(outputs, inputs)
-    per_stream = [stream_output(spec, stream_id, num_streams) for spec in outputs for stream_id in range(num_streams)]
+    per_stream = [
+        stream_output(spec, stream_id, num_streams) for spec in outputs for stream_id in range(num_streams)
+    ]
     check_outputs_distinct([spec for spec in per_stream if spec != "window"], inputs)
     for spec in per_stream:
         check_output_free(spec, overwrite=overwrite, split=split)
@@ -254,8 +286,17 @@ def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
     return str(path.with_name(f"{path.stem}_s{stream_id}{path.suffix}"))
 
 
-def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fraction | None, audio_from=None, class_names=(),
-              overwrite: bool = False, on_resolution_change: str = "scale") -> Sink:
+def make_sink(
+    spec: str,
+    *,
+    stream_id: int,
+    num_streams: int,
+    frame_rate: Fraction | None,
+    audio_from=None,
+    class_names=(),
+    overwrite: bool = False,
+    on_resolution_change: str = "scale",
+) -> Sink:
     """A sink for an output spec; with several streams, file names get a _s<id> suffix.
 
     Check the outputs first (``check_output_free`` on each ``stream_output``): file
@@ -268,15 +309,23 @@ def make_sink(spec: str, *, stream_id: int, num_streams: int, frame_rate: Fracti
     if spec.startswith(("rtsp://", "rtmp://", "rtsps://", "rtmps://")):
         return StreamPushSink(spec, frame_rate=frame_rate)
     if "://" in spec:
-        raise OutputError(f"unsupported output {mask_url(spec)}: use a file (.mp4 .mkv .mov .jsonl .json), a folder, window, null, rtsp:// or rtmp://")
+        raise OutputError(
+            f"unsupported output {mask_url(spec)}: use a file (.mp4 .mkv .mov .jsonl .json), a folder, "
+            f"window, null, rtsp:// or rtmp://"
+        )
     path = Path(stream_output(spec, stream_id, num_streams))
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        return VideoFileSink(path, frame_rate=frame_rate, audio_from=audio_from, split=on_resolution_change == "split")
+        return VideoFileSink(
+            path, frame_rate=frame_rate, audio_from=audio_from, split=on_resolution_change == "split"
+        )
     if suffix == ".jsonl":
         return JsonLinesSink(path, stream_id=stream_id)
     if suffix == ".json":
         return CocoResultsSink(path)
     if suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)
-    raise OutputError(f"unknown output type {suffix!r} for {path}: use .mp4/.mkv/.mov (video), .jsonl (detections), .json (COCO results), a folder (images), window or null")
+    raise OutputError(
+        f"unknown output type {suffix!r} for {path}: use .mp4/.mkv/.mov (video), .jsonl (detections), "
+        f".json (COCO results), a folder (images), window or null"
+    )

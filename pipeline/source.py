@@ -72,7 +72,14 @@ class Source(abc.ABC):
 class FileSource(Source):
     """A video file decoded by PyAV (slice-threaded). Corrupt packets are skipped and counted."""
 
-    def __init__(self, path: str | Path, *, pixel_format: PixelFormat = PixelFormat.BGR, threads: int = 0, max_frames: int | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        pixel_format: PixelFormat = PixelFormat.BGR,
+        threads: int = 0,
+        max_frames: int | None = None,
+    ):
         self.path = Path(path)
         self.name = str(path)
         self.pixel_format = pixel_format
@@ -157,14 +164,25 @@ def _upright(frame, pixel_format: PixelFormat, time_base) -> DecodedFrame:
     quarter_turns = round(frame.rotation / 90) % 4 if frame.rotation else 0
     if not quarter_turns:
         return DecodedFrame(*picture(frame, pixel_format), frame.pts, frame.time_base or time_base)
-    turned = np.ascontiguousarray(np.rot90(frame.to_ndarray(format="bgr24"), quarter_turns))  # + = counter-clockwise
+    turned = np.ascontiguousarray(
+        np.rot90(frame.to_ndarray(format="bgr24"), quarter_turns)
+    )  # + = counter-clockwise
     return DecodedFrame(turned, PixelFormat.BGR, frame.pts, frame.time_base or time_base)
 
 
 class SyntheticSource(Source):
     """Seeded moving shapes; ``live`` paces frames at the frame rate like a camera."""
 
-    def __init__(self, *, width: int = 640, height: int = 360, fps: int = 30, num_frames: int | None = 300, seed: int = 0, live: bool = False):
+    def __init__(
+        self,
+        *,
+        width: int = 640,
+        height: int = 360,
+        fps: int = 30,
+        num_frames: int | None = 300,
+        seed: int = 0,
+        live: bool = False,
+    ):
         self.scene = SyntheticScene(width, height, seed=seed)
         self.fps, self.num_frames, self.is_live = fps, num_frames, live
         self.frame_rate = Fraction(fps)
@@ -192,7 +210,9 @@ class ImageSource(Source):
         self.path = Path(path)
         self.name = str(path)
         if self.path.is_dir():
-            self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            self.files = sorted(
+                p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+            )
             if not self.files:
                 raise InputError(f"folder {self.path} has no images ({', '.join(IMAGE_SUFFIXES)})")
         else:

@@ -1,7 +1,7 @@
 """``--source`` specs → sources (see pipeline/source.py for the kinds):
 
-  path/to/video.mp4 · path/to/image.png | folder/ · rtsp:// rtmp:// http(s):// tcp://
-  udp:// srt:// · camera:0 | /dev/video0 · synthetic[:WxH[@FPS]][?frames=N&seed=S&live=1]
+path/to/video.mp4 · path/to/image.png | folder/ · rtsp:// rtmp:// http(s):// tcp://
+udp:// srt:// · camera:0 | /dev/video0 · synthetic[:WxH[@FPS]][?frames=N&seed=S&live=1]
 """
 
 from __future__ import annotations
@@ -11,8 +11,16 @@ from pathlib import Path
 
 from pipeline.network_source import NetworkOptions, NetworkSource
 from pipeline.preprocess import PixelFormat
-from pipeline.source import (IMAGE_SUFFIXES, NETWORK_SCHEMES, CameraSource, FileSource, ImageSource, Source,
-                             SyntheticSource, mask_url)
+from pipeline.source import (
+    IMAGE_SUFFIXES,
+    NETWORK_SCHEMES,
+    CameraSource,
+    FileSource,
+    ImageSource,
+    Source,
+    SyntheticSource,
+    mask_url,
+)
 from yolact.errors import InputError, InputNotFoundError
 
 
@@ -29,7 +37,9 @@ def open_source(spec: str, *, pixel_format: PixelFormat = PixelFormat.BGR, netwo
     if scheme in NETWORK_SCHEMES:
         return NetworkSource(spec, options=network_options or NetworkOptions(), pixel_format=pixel_format)
     if "://" in spec:
-        raise InputError(f"unsupported URL scheme {scheme!r} in {mask_url(spec)}; supported: {', '.join(NETWORK_SCHEMES)}")
+        raise InputError(
+            f"unsupported URL scheme {scheme!r} in {mask_url(spec)}; supported: {', '.join(NETWORK_SCHEMES)}"
+        )
     path = Path(spec)
     if not path.exists():
         raise InputNotFoundError(f"input not found: {path}")
@@ -40,18 +50,22 @@ def open_source(spec: str, *, pixel_format: PixelFormat = PixelFormat.BGR, netwo
 
 def _synthetic(spec: str) -> SyntheticSource:
     width, height, fps = 640, 360, 30
-    body, _, query_text = spec[len("synthetic"):].lstrip(":").partition("?")
+    body, _, query_text = spec[len("synthetic") :].lstrip(":").partition("?")
     if body:
         try:
             size, _, rate = body.partition("@")
             width, height = (int(v) for v in size.lower().split("x"))
             fps = int(rate) if rate else fps
         except ValueError:
-            raise InputError(f"bad synthetic spec {body!r}: expected WxH or WxH@FPS, e.g. synthetic:640x360@30") from None
+            raise InputError(
+                f"bad synthetic spec {body!r}: expected WxH or WxH@FPS, e.g. synthetic:640x360@30"
+            ) from None
     query = urllib.parse.parse_qs(query_text)
     frames = query.get("frames", ["300"])[0]
     return SyntheticSource(
-        width=width, height=height, fps=fps,
+        width=width,
+        height=height,
+        fps=fps,
         num_frames=None if frames in ("inf", "0") else int(frames),
         seed=int(query.get("seed", ["0"])[0]),
         live=query.get("live", ["0"])[0] in ("1", "true", "yes"),

@@ -18,7 +18,14 @@ POLL = 0.05  # seconds: the longest a stage waits before re-checking halt
 
 
 class Stage(threading.Thread):
-    def __init__(self, name: str, *, halt: threading.Event, metrics: StageMetrics, on_error: Callable[[Stage, BaseException], None]):
+    def __init__(
+        self,
+        name: str,
+        *,
+        halt: threading.Event,
+        metrics: StageMetrics,
+        on_error: Callable[[Stage, BaseException], None],
+    ):
         super().__init__(name=f"yolact-{name}", daemon=True)
         self.stage_name = name
         self.halt = halt

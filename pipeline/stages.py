@@ -42,8 +42,15 @@ class DecodeStage(Stage):
                 slot = self.ring.acquire(timeout=POLL)
             if slot is None:
                 return
-            meta = FrameMeta(self.stream_id, self.frames_decoded, decoded.pts, decoded.time_base, time.monotonic(),
-                             frame_size(decoded.picture, decoded.pixel_format), decoded.label)
+            meta = FrameMeta(
+                self.stream_id,
+                self.frames_decoded,
+                decoded.pts,
+                decoded.time_base,
+                time.monotonic(),
+                frame_size(decoded.picture, decoded.pixel_format),
+                decoded.label,
+            )
             slot.store(decoded.picture, decoded.pixel_format, meta)
             self.ring.publish(slot)
             self.frames_decoded += 1
@@ -58,7 +65,17 @@ class BatchStage(Stage):
     """Fills batches from all streams (oldest first, round robin), waiting at most
     ``timeout`` for a batch to fill once it has its first frame, then preprocesses."""
 
-    def __init__(self, frame_rings: Sequence[Ring], batch_ring: Ring, *, size: int, max_batch: int, timeout_ms: float, dtype, **kwargs):
+    def __init__(
+        self,
+        frame_rings: Sequence[Ring],
+        batch_ring: Ring,
+        *,
+        size: int,
+        max_batch: int,
+        timeout_ms: float,
+        dtype,
+        **kwargs,
+    ):
         super().__init__("preprocess", **kwargs)
         self.frame_rings, self.batch_ring = list(frame_rings), batch_ring
         self.size, self.max_batch, self.timeout = size, max_batch, timeout_ms / 1e3
@@ -94,7 +111,9 @@ class BatchStage(Stage):
             by_format.setdefault(frame.pixel_format, []).append(position)
         for pixel_format, positions in by_format.items():
             pictures = [frames[p][1].image for p in positions]
-            slot.images[positions] = preprocess_cpu(pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype)
+            slot.images[positions] = preprocess_cpu(
+                pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype
+            )
 
     def _collect(self):
         """Up to max_batch (ring, frame slot) pairs; [] on a quiet poll; None at the end."""
@@ -174,8 +193,18 @@ class InferStage(Stage):
 
 
 class DetectRenderStage(Stage):
-    def __init__(self, result_ring: Ring, output_ring: Ring, *, priors, params: DetectionParams, image_size: int,
-                 class_names, render: RenderOptions | None, **kwargs):
+    def __init__(
+        self,
+        result_ring: Ring,
+        output_ring: Ring,
+        *,
+        priors,
+        params: DetectionParams,
+        image_size: int,
+        class_names,
+        render: RenderOptions | None,
+        **kwargs,
+    ):
         super().__init__("detect+render", **kwargs)
         self.result_ring, self.output_ring = result_ring, output_ring
         self.priors, self.params, self.image_size = priors, params, image_size
@@ -189,8 +218,14 @@ class DetectRenderStage(Stage):
                 outputs = result.outputs
                 for position, (frame_ring, frame) in enumerate(result.frames):
                     detections = detect(
-                        outputs.loc[position], outputs.conf[position], outputs.mask[position], outputs.proto[position],
-                        self.priors, frame_size=frame.meta.size, params=self.params, image_size=self.image_size,
+                        outputs.loc[position],
+                        outputs.conf[position],
+                        outputs.mask[position],
+                        outputs.proto[position],
+                        self.priors,
+                        frame_size=frame.meta.size,
+                        params=self.params,
+                        image_size=self.image_size,
                         class_names=self.class_names,
                     )
                     self.draw(frame, detections)
@@ -227,7 +262,9 @@ class DetectRenderStage(Stage):
 class SinkStage(Stage):
     """Writes every output and, at the end, closes them (``finish``)."""
 
-    def __init__(self, output_ring: Ring, sinks: dict[int, list[Sink]], *, metrics_all: Metrics, request_stop, **kwargs):
+    def __init__(
+        self, output_ring: Ring, sinks: dict[int, list[Sink]], *, metrics_all: Metrics, request_stop, **kwargs
+    ):
         super().__init__("sink", **kwargs)
         self.output_ring, self.sinks = output_ring, sinks
         self.metrics_all, self.request_stop = metrics_all, request_stop

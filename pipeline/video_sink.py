@@ -94,8 +94,16 @@ class VideoFileSink(Sink):
     output name only ever holds a complete file.
     """
 
-    def __init__(self, path: str | Path, *, frame_rate: Fraction | None = None, codec: str = "libx264",
-                 audio_from: str | Path | None = None, crf: int = 20, split: bool = False):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        frame_rate: Fraction | None = None,
+        codec: str = "libx264",
+        audio_from: str | Path | None = None,
+        crf: int = 20,
+        split: bool = False,
+    ):
         self.path = Path(path)
         self.name = str(path)
         self.frame_rate = frame_rate or Fraction(30)

@@ -34,6 +34,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def tiny_model(tiny_config):
     """A seeded random yolact_tiny in eval mode. Do not modify: shared by the session."""
+    pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
     from yolact.model import YolactModel
     from yolact.weights_init import random_init
 
@@ -85,7 +86,9 @@ def write_clip(path, *, num_frames=24, width=128, height=96, fps=24, audio=False
             samples_per_frame = 1024
             total = int(16000 * num_frames / fps)
             for start in range(0, total, samples_per_frame):
-                tone = (0.2 * np.sin(2 * np.pi * 440 * (np.arange(start, start + samples_per_frame) / 16000))).astype(np.float32)
+                tone = (
+                    0.2 * np.sin(2 * np.pi * 440 * (np.arange(start, start + samples_per_frame) / 16000))
+                ).astype(np.float32)
                 frame = av.AudioFrame.from_ndarray(tone[None, :], format="fltp", layout="mono")
                 frame.sample_rate, frame.pts = 16000, start
                 for packet in sound.encode(frame):

@@ -18,8 +18,19 @@ from pipeline.cli import main
 pytestmark = pytest.mark.timeout(120)
 
 
-def encode(path, *, frames=12, width=96, height=64, pix_fmt="yuv420p", codec="libx264", pts=None, time_base=None,
-           rotation=None, options=None):
+def encode(
+    path,
+    *,
+    frames=12,
+    width=96,
+    height=64,
+    pix_fmt="yuv420p",
+    codec="libx264",
+    pts=None,
+    time_base=None,
+    rotation=None,
+    options=None,
+):
     """A video of moving bars (frame i is distinguishable), written with PyAV."""
     with av.open(str(path), "w", options=options or {}) as container:
         stream = container.add_stream(codec, rate=24)
@@ -30,7 +41,7 @@ def encode(path, *, frames=12, width=96, height=64, pix_fmt="yuv420p", codec="li
             stream.set_display_rotation(rotation)
         for index in range(frames):
             image = np.zeros((height, width, 3), np.uint8)
-            image[:, (index * 5) % width:(index * 5) % width + 8] = (40, 200, 90)
+            image[:, (index * 5) % width : (index * 5) % width + 8] = (40, 200, 90)
             image[:8, :8] = 255  # marks the top-left corner
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")
             if pts is not None:
@@ -44,8 +55,23 @@ def encode(path, *, frames=12, width=96, height=64, pix_fmt="yuv420p", codec="li
 
 def run_cli(capsys, source, tmp_path, tiny_onnx, *extra, output="out.mp4"):
     out = tmp_path / output
-    code = main(["run", "--source", str(source), "--model", str(tiny_onnx), "--output", str(out),
-                 "--metrics", str(tmp_path / "metrics.json"), "--quiet", "--score-threshold", "0.9", *extra])
+    code = main(
+        [
+            "run",
+            "--source",
+            str(source),
+            "--model",
+            str(tiny_onnx),
+            "--output",
+            str(out),
+            "--metrics",
+            str(tmp_path / "metrics.json"),
+            "--quiet",
+            "--score-threshold",
+            "0.9",
+            *extra,
+        ]
+    )
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     return code, captured.err, out
@@ -64,6 +90,7 @@ def metrics(tmp_path):
 
 
 # ------------------------------------------------------------------ refused inputs
+
 
 def test_zero_byte_file(capsys, tmp_path, tiny_onnx):
     empty = tmp_path / "empty.mp4"
@@ -125,9 +152,23 @@ def test_broken_models(capsys, tmp_path, tiny_onnx):
     truncated.write_bytes(tiny_onnx.read_bytes()[: tiny_onnx.stat().st_size // 3])
     wrong_outputs = tmp_path / "wrong.onnx"
     _write_identity_onnx(wrong_outputs)
-    for model, phrase in ((not_onnx, "not a loadable ONNX model"), (truncated, "not a loadable ONNX model"),
-                          (wrong_outputs, "output")):
-        code = main(["run", "--source", str(clip), "--model", str(model), "--output", str(tmp_path / "o.mp4"), "--quiet"])
+    for model, phrase in (
+        (not_onnx, "not a loadable ONNX model"),
+        (truncated, "not a loadable ONNX model"),
+        (wrong_outputs, "output"),
+    ):
+        code = main(
+            [
+                "run",
+                "--source",
+                str(clip),
+                "--model",
+                str(model),
+                "--output",
+                str(tmp_path / "o.mp4"),
+                "--quiet",
+            ]
+        )
         err = capsys.readouterr().err
         refused(code, err, 6, model.name, phrase)
         assert not (tmp_path / "o.mp4").exists()
@@ -137,9 +178,12 @@ def _write_identity_onnx(path):
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Identity", ["images"], ["features"])], "wrong",
-                              [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 3, 64, 64])],
-                              [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 3, 64, 64])])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["images"], ["features"])],
+        "wrong",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 3, 64, 64])],
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 3, 64, 64])],
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], ir_version=9), str(path))
 
 
@@ -160,6 +204,7 @@ def test_bad_yaml_preset(capsys, tmp_path, tiny_onnx):
 
 
 # ------------------------------------------------------------------ processed inputs
+
 
 def test_truncated_in_the_middle_keeps_every_decodable_frame(capsys, tmp_path, tiny_onnx):
     """Cut at half, index intact: every frame FFmpeg's own decoder gives (packet by
@@ -193,7 +238,9 @@ def test_corrupted_packets_in_the_middle_are_skipped_and_counted(capsys, tmp_pat
     rng = np.random.default_rng(3)
     for k in (15, 22):  # garbage inside two packets' payloads; the container stays intact
         start, size = spans[k]
-        data[start + size // 3: start + size - 2] = rng.integers(0, 256, size - size // 3 - 2, dtype=np.uint8).tobytes()
+        data[start + size // 3 : start + size - 2] = rng.integers(
+            0, 256, size - size // 3 - 2, dtype=np.uint8
+        ).tobytes()
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(bytes(data))
     decodable, rejected = 0, 0  # what FFmpeg itself makes of the file, packet by packet

@@ -1,4 +1,7 @@
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import torch
 
 from yolact.checkpoint import (
@@ -82,7 +85,9 @@ def test_missing_and_unexpected_keys_are_named(tiny_model, tiny_config):
 def test_shape_mismatch_is_named(tiny_model, tiny_config):
     weights = dict(tiny_model.state_dict())
     weights["semantic_seg_conv.weight"] = torch.zeros(4, 64, 3, 3)
-    with pytest.raises(StateDictMismatchError, match=r"semantic_seg_conv\.weight \(4, 64, 3, 3\) vs \(4, 64, 1, 1\)"):
+    with pytest.raises(
+        StateDictMismatchError, match=r"semantic_seg_conv\.weight \(4, 64, 3, 3\) vs \(4, 64, 1, 1\)"
+    ):
         load_state_dict_checked(YolactModel(tiny_config), weights, source="x.pth")
 
 

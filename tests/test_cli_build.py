@@ -24,9 +24,17 @@ def test_input_errors(capsys, tiny_onnx, tmp_path):
     existing = tmp_path / "m.engine"
     existing.write_bytes(b"old")
     cases = [
-        (["--onnx", tmp_path / "absent.onnx", "--out", tmp_path / "x.engine"], InputNotFoundError, "ONNX file not found"),
+        (
+            ["--onnx", tmp_path / "absent.onnx", "--out", tmp_path / "x.engine"],
+            InputNotFoundError,
+            "ONNX file not found",
+        ),
         (["--onnx", tiny_onnx, "--out", existing], OutputError, "pass --overwrite"),
-        (["--onnx", tiny_onnx, "--out", tmp_path / "y.engine", "--precision", "int8"], ConfigError, "needs --calib-dir"),
+        (
+            ["--onnx", tiny_onnx, "--out", tmp_path / "y.engine", "--precision", "int8"],
+            ConfigError,
+            "needs --calib-dir",
+        ),
     ]
     for args, error, words in cases:
         code, err = run_build(capsys, *args)

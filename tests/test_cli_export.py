@@ -1,11 +1,14 @@
 """``yolact-stream export`` end to end: success output, and one line + exit code per error."""
 
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import os
 import subprocess
 import sys
 
 import onnx
-import pytest
 import torch
 
 from pipeline.cli import main
@@ -28,7 +31,9 @@ def run_export(capsys, *args):
 
 def test_export_from_checkpoint(capsys, tiny_checkpoint, tmp_path):
     out = tmp_path / "tiny.onnx"
-    code, stdout, stderr = run_export(capsys, "--weights", tiny_checkpoint, "--config", "yolact_tiny", "--out", out)
+    code, stdout, stderr = run_export(
+        capsys, "--weights", tiny_checkpoint, "--config", "yolact_tiny", "--out", out
+    )
     assert code == 0, stderr
     assert stderr == ""
     assert "onnx.checker: ok" in stdout and f"verified: {out}" in stdout
@@ -43,7 +48,9 @@ def test_random_init_is_seeded(capsys, tmp_path):
     paths = []
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
         path = tmp_path / f"{name}.onnx"
-        code, _, stderr = run_export(capsys, "--random-init", "--seed", seed, "--config", "yolact_tiny", "--out", path, "--batch", 1)
+        code, _, stderr = run_export(
+            capsys, "--random-init", "--seed", seed, "--config", "yolact_tiny", "--out", path, "--batch", 1
+        )
         assert code == 0, stderr
         paths.append(path)
     weights = [{init.name: init.raw_data for init in onnx.load(str(p)).graph.initializer} for p in paths]
@@ -72,15 +79,47 @@ def test_errors_one_line_and_distinct_codes(capsys, tmp_path, tiny_model, tiny_c
     a_file.write_text("")
     cases = [
         # (arguments, exception class whose exit code is expected, words the line must contain)
-        (["--weights", tmp_path / "absent.pth", "--config", "yolact_tiny", "--out", out], InputNotFoundError, "checkpoint not found"),
+        (
+            ["--weights", tmp_path / "absent.pth", "--config", "yolact_tiny", "--out", out],
+            InputNotFoundError,
+            "checkpoint not found",
+        ),
         (["--weights", tmp_path, "--config", "yolact_tiny", "--out", out], InputNotFoundError, "not a file"),
-        (["--weights", garbage, "--config", "yolact_tiny", "--out", out], CheckpointCorruptError, "not a readable PyTorch checkpoint"),
-        (["--weights", truncated, "--config", "yolact_tiny", "--out", out], CheckpointCorruptError, "not a readable PyTorch checkpoint"),
-        (["--weights", tiny_checkpoint, "--config", "yolact_resnet50", "--out", out], ArchitectureMismatchError, "looks like preset yolact_tiny"),
-        (["--weights", renamed_path, "--config", "yolact_tiny", "--out", out], StateDictMismatchError, "fpn.lat_layers.0.weight"),
-        (["--random-init", "--config", "yolact_r18", "--out", out], ConfigError, "unknown preset 'yolact_r18'"),
-        (["--random-init", "--config", "yolact_tiny", "--out", tmp_path / "no" / "dir" / "m.onnx"], OutputError, "does not exist"),
-        (["--random-init", "--config", "yolact_tiny", "--out", a_file / "m.onnx"], OutputError, "is not a folder"),
+        (
+            ["--weights", garbage, "--config", "yolact_tiny", "--out", out],
+            CheckpointCorruptError,
+            "not a readable PyTorch checkpoint",
+        ),
+        (
+            ["--weights", truncated, "--config", "yolact_tiny", "--out", out],
+            CheckpointCorruptError,
+            "not a readable PyTorch checkpoint",
+        ),
+        (
+            ["--weights", tiny_checkpoint, "--config", "yolact_resnet50", "--out", out],
+            ArchitectureMismatchError,
+            "looks like preset yolact_tiny",
+        ),
+        (
+            ["--weights", renamed_path, "--config", "yolact_tiny", "--out", out],
+            StateDictMismatchError,
+            "fpn.lat_layers.0.weight",
+        ),
+        (
+            ["--random-init", "--config", "yolact_r18", "--out", out],
+            ConfigError,
+            "unknown preset 'yolact_r18'",
+        ),
+        (
+            ["--random-init", "--config", "yolact_tiny", "--out", tmp_path / "no" / "dir" / "m.onnx"],
+            OutputError,
+            "does not exist",
+        ),
+        (
+            ["--random-init", "--config", "yolact_tiny", "--out", a_file / "m.onnx"],
+            OutputError,
+            "is not a folder",
+        ),
         (["--random-init", "--config", "yolact_tiny", "--out", tmp_path], OutputError, "is a directory"),
         (["--random-init", "--config", "yolact_tiny", "--out", existing], OutputError, "--overwrite"),
     ]
@@ -117,7 +156,18 @@ def test_installed_command_has_no_traceback(tmp_path):
     """The console script, as a user runs it: a bad checkpoint gives one line, no traceback."""
     bad = tmp_path / "bad.pth"
     bad.write_text("hello")
-    command = [sys.executable, "-m", "pipeline", "export", "--weights", str(bad), "--config", "yolact_tiny", "--out", str(tmp_path / "m.onnx")]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "export",
+        "--weights",
+        str(bad),
+        "--config",
+        "yolact_tiny",
+        "--out",
+        str(tmp_path / "m.onnx"),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == CheckpointCorruptError.exit_code
     assert "Traceback" not in result.stderr

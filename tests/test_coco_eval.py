@@ -9,17 +9,29 @@ from yolact.synthetic_data import make_coco_dataset
 @pytest.fixture(scope="module")
 def small_set(tmp_path_factory):
     folder = tmp_path_factory.mktemp("eval")
-    return make_coco_dataset(folder, num_images=5, seed=4, width=96, height=96, objects=(1, 3), empty_fraction=0), folder / "images"
+    return make_coco_dataset(
+        folder, num_images=5, seed=4, width=96, height=96, objects=(1, 3), empty_fraction=0
+    ), folder / "images"
 
 
 def test_ground_truth_as_predictions_scores_ap_one(small_set):
     path, _ = small_set
     data = json.loads(path.read_text())
-    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0,
-                "segmentation": a["segmentation"]} for a in data["annotations"]]
+    results = [
+        {
+            "image_id": a["image_id"],
+            "category_id": a["category_id"],
+            "bbox": a["bbox"],
+            "score": 1.0,
+            "segmentation": a["segmentation"],
+        }
+        for a in data["annotations"]
+    ]
     scores = score_results(path, results)
     assert scores["box"]["AP"] == pytest.approx(1.0) and scores["mask"]["AP"] == pytest.approx(1.0)
-    shifted = [dict(r, bbox=[r["bbox"][0] + 8, r["bbox"][1] + 8, r["bbox"][2], r["bbox"][3]]) for r in results]
+    shifted = [
+        dict(r, bbox=[r["bbox"][0] + 8, r["bbox"][1] + 8, r["bbox"][2], r["bbox"][3]]) for r in results
+    ]
     assert score_results(path, shifted)["box"]["AP"] < 0.9
     assert "AP50" in format_table(scores)
 

@@ -30,12 +30,18 @@ def test_published_presets(name):
     assert config.num_priors == num_priors
     assert config.num_classes == 81 and config.class_names == COCO_CLASS_NAMES
     assert (config.fpn.channels, config.protonet.num_prototypes) == (256, 32)
-    assert (config.detection.conf_thresh, config.detection.top_k, config.detection.nms_thresh) == (0.05, 200, 0.5)
+    assert (config.detection.conf_thresh, config.detection.top_k, config.detection.nms_thresh) == (
+        0.05,
+        200,
+        0.5,
+    )
     assert config.detection.max_detections == 100
 
 
 def test_im700_scales_follow_the_original_rounding():
-    assert load_model_config("yolact_im700").priors.scales == tuple(float(int(s / 550 * 700)) for s in (24, 48, 96, 192, 384))
+    assert load_model_config("yolact_im700").priors.scales == tuple(
+        float(int(s / 550 * 700)) for s in (24, 48, 96, 192, 384)
+    )
 
 
 def test_coco_tables_are_aligned():

@@ -1,3 +1,7 @@
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import copy
 
 import numpy as np
@@ -11,7 +15,10 @@ from yolact.checkpoint import save_checkpoint
 
 def test_two_backends_agree(tiny_onnx, tiny_checkpoint, tiny_config):
     images = np.random.default_rng(0).standard_normal((2, 3, 320, 320), dtype=np.float32)
-    with OnnxRuntimeEngine(tiny_onnx) as reference, TorchEngine(tiny_checkpoint, config=tiny_config) as candidate:
+    with (
+        OnnxRuntimeEngine(tiny_onnx) as reference,
+        TorchEngine(tiny_checkpoint, config=tiny_config) as candidate,
+    ):
         drifts = compare_engines(reference, candidate, images)
     assert [d.name for d in drifts] == ["loc", "conf", "mask", "proto"]
     assert all(d.ok for d in drifts) and max(d.max_abs_diff for d in drifts) < 1e-4
@@ -32,7 +39,10 @@ def test_drift_is_detected(tiny_onnx, tiny_model, tiny_config, tmp_path):
 
 def test_final_detections_agree(tiny_onnx, tiny_checkpoint, tiny_config, tiny_model, tmp_path):
     images = np.random.default_rng(2).standard_normal((1, 3, 320, 320), dtype=np.float32)
-    with OnnxRuntimeEngine(tiny_onnx) as reference, TorchEngine(tiny_checkpoint, config=tiny_config) as candidate:
+    with (
+        OnnxRuntimeEngine(tiny_onnx) as reference,
+        TorchEngine(tiny_checkpoint, config=tiny_config) as candidate,
+    ):
         _, agreement = compare_engines_with_detections(reference, candidate, images, score_threshold=0.5)
     assert agreement.reference_count > 5
     assert agreement.matched == agreement.reference_count and agreement.mean_mask_iou > 0.99

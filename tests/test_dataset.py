@@ -1,10 +1,13 @@
 """CocoDataset on hand-written COCO files: polygons, RLE, crowds, empty images."""
 
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import json
 
 import cv2
 import numpy as np
-import pytest
 from pycocotools import mask as mask_utils
 
 from yolact.dataset import CocoDataset, collate
@@ -22,16 +25,39 @@ def coco_files(tmp_path):
     compressed = mask_utils.encode(np.asfortranarray(rle_mask))
     uncompressed_counts = [20 * 40 + 20, 10, 30, 10]  # column-major runs: a small block
     data = {
-        "images": [{"id": 1, "file_name": "a.png", "width": 60, "height": 40},
-                   {"id": 2, "file_name": "b.png", "width": 60, "height": 40}],
+        "images": [
+            {"id": 1, "file_name": "a.png", "width": 60, "height": 40},
+            {"id": 2, "file_name": "b.png", "width": 60, "height": 40},
+        ],
         "categories": [{"id": 7, "name": "dog"}, {"id": 3, "name": "cat"}],
         "annotations": [
-            {"id": 1, "image_id": 1, "category_id": 3, "iscrowd": 0, "bbox": [10, 5, 20, 10], "area": 200,
-             "segmentation": [[10, 5, 30, 5, 30, 15, 10, 15]]},
-            {"id": 2, "image_id": 1, "category_id": 7, "iscrowd": 0, "bbox": [30, 20, 20, 10], "area": 200,
-             "segmentation": {"size": [40, 60], "counts": compressed["counts"].decode()}},
-            {"id": 3, "image_id": 1, "category_id": 7, "iscrowd": 1, "bbox": [0, 30, 20, 10], "area": 100,
-             "segmentation": {"size": [40, 60], "counts": uncompressed_counts}},
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 3,
+                "iscrowd": 0,
+                "bbox": [10, 5, 20, 10],
+                "area": 200,
+                "segmentation": [[10, 5, 30, 5, 30, 15, 10, 15]],
+            },
+            {
+                "id": 2,
+                "image_id": 1,
+                "category_id": 7,
+                "iscrowd": 0,
+                "bbox": [30, 20, 20, 10],
+                "area": 200,
+                "segmentation": {"size": [40, 60], "counts": compressed["counts"].decode()},
+            },
+            {
+                "id": 3,
+                "image_id": 1,
+                "category_id": 7,
+                "iscrowd": 1,
+                "bbox": [0, 30, 20, 10],
+                "area": 100,
+                "segmentation": {"size": [40, 60], "counts": uncompressed_counts},
+            },
         ],
     }
     path = tmp_path / "ann.json"
@@ -71,7 +97,9 @@ def test_classes_by_name_and_errors(coco_files, tmp_path):
 def test_augmentation_is_seeded_and_keeps_masks_with_boxes(tmp_path):
     from yolact.synthetic_data import make_coco_dataset
 
-    path = make_coco_dataset(tmp_path, num_images=4, seed=0, width=96, height=96, objects=(2, 4), empty_fraction=0)
+    path = make_coco_dataset(
+        tmp_path, num_images=4, seed=0, width=96, height=96, objects=(2, 4), empty_fraction=0
+    )
     dataset = CocoDataset(path, tmp_path / "images", image_size=64, augment=True, seed=5)
     for index in range(4):
         image_a, first = dataset[index]

@@ -1,7 +1,10 @@
 """Detection: hand-built cases, and agreement with the original algorithm written in torch."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +34,16 @@ def run(outputs, frame_size=(100, 100), **params):
 
 def run_all(outputs, frame_size=(100, 100), **params):
     loc, conf, coeffs, proto, priors = outputs
-    return detect(loc, conf, coeffs, proto, priors, frame_size=frame_size, params=DetectionParams(**params), image_size=100)
+    return detect(
+        loc,
+        conf,
+        coeffs,
+        proto,
+        priors,
+        frame_size=frame_size,
+        params=DetectionParams(**params),
+        image_size=100,
+    )
 
 
 OVERLAPPING = [[0.5, 0.5, 0.4, 0.4], [0.52, 0.5, 0.4, 0.4]]  # IoU ~0.9
@@ -56,7 +68,10 @@ def test_cross_class_keeps_one():
 
 def test_standard_nms_keeps_one_of_a_class():
     detections = run(outputs_for(OVERLAPPING, [[0.9, 0, 0], [0.8, 0.3, 0]]), nms="standard")
-    assert sorted(zip(detections.class_ids.tolist(), detections.scores.tolist())) == [(0, pytest.approx(0.9)), (1, pytest.approx(0.3))]
+    assert sorted(zip(detections.class_ids.tolist(), detections.scores.tolist())) == [
+        (0, pytest.approx(0.9)),
+        (1, pytest.approx(0.3)),
+    ]
 
 
 def test_fast_nms_suppressed_boxes_still_suppress():
@@ -108,7 +123,9 @@ def test_boxes_are_clamped_and_truncated():
 def test_bilinear_matches_torch(frame_size):
     image = np.random.default_rng(1).random((14, 14), dtype=np.float32)
     ours = resize_bilinear(image, frame_size)
-    theirs = F.interpolate(torch.from_numpy(image)[None, None], frame_size, mode="bilinear", align_corners=False)[0, 0].numpy()
+    theirs = F.interpolate(
+        torch.from_numpy(image)[None, None], frame_size, mode="bilinear", align_corners=False
+    )[0, 0].numpy()
     np.testing.assert_allclose(ours, theirs, atol=2e-6)
     window = resize_bilinear(image, frame_size, rows=(3, 9), cols=(5, 12))
     np.testing.assert_array_equal(window, ours[3:9, 5:12])
@@ -116,7 +133,10 @@ def test_bilinear_matches_torch(frame_size):
 
 # ---- the original algorithm, written with torch ops, as the reference ----
 
-def reference_detect(loc, conf, coeffs, proto, priors, height, width, conf_thresh=0.05, top_k=200, nms_thresh=0.5, max_num=100):
+
+def reference_detect(
+    loc, conf, coeffs, proto, priors, height, width, conf_thresh=0.05, top_k=200, nms_thresh=0.5, max_num=100
+):
     loc, conf, coeffs, proto, priors = map(torch.from_numpy, (loc, conf, coeffs, proto, priors))
     centre = priors[:, :2] + loc[:, :2] * 0.1 * priors[:, 2:]
     size = priors[:, 2:] * torch.exp(loc[:, 2:] * 0.2)
@@ -166,7 +186,9 @@ def test_same_detections_as_the_original_algorithm(tiny_model, tiny_config, seed
         loc, conf, coeffs, proto = (t[0].numpy() for t in tiny_model(torch.randn(1, 3, 320, 320)))
     priors = priors_for_config(tiny_config)
     height, width = 359, 641
-    ours = detect(loc, conf, coeffs, proto, priors, frame_size=(height, width), params=DetectionParams(), image_size=320)
+    ours = detect(
+        loc, conf, coeffs, proto, priors, frame_size=(height, width), params=DetectionParams(), image_size=320
+    )
     classes, scores, boxes, masks = reference_detect(loc, conf, coeffs, proto, priors, height, width)
     assert len(ours) == len(scores) > 10
     np.testing.assert_array_equal(ours.class_ids, classes)
@@ -186,8 +208,12 @@ def test_empty_when_nothing_passes():
 
 def test_filter_by_score_and_class():
     detections = Detections(
-        np.zeros((3, 4), np.int64), np.array([0.9, 0.5, 0.1], np.float32), np.array([0, 1, 0]),
-        np.zeros((3, 4, 4), np.float32), (10, 10), ("cat", "dog"),
+        np.zeros((3, 4), np.int64),
+        np.array([0.9, 0.5, 0.1], np.float32),
+        np.array([0, 1, 0]),
+        np.zeros((3, 4, 4), np.float32),
+        (10, 10),
+        ("cat", "dog"),
     )
     assert detections.filter(min_score=0.5).scores.tolist() == [pytest.approx(0.9)]
     assert detections.filter(class_ids=[0]).class_ids.tolist() == [0, 0]
@@ -203,12 +229,18 @@ def test_score_threshold_before_masks_equals_filtering_after(tiny_model, tiny_co
     priors = priors_for_config(tiny_config)
     common = dict(frame_size=(240, 320), image_size=320)
     for nms in ("fast", "cross_class", "standard"):
-        everything = detect(loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms), **common).filter(min_score=0.8)
-        early = detect(loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms, score_threshold=0.8), **common)
+        everything = detect(
+            loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms), **common
+        ).filter(min_score=0.8)
+        early = detect(
+            loc, conf, coeffs, proto, priors, params=DetectionParams(nms=nms, score_threshold=0.8), **common
+        )
         assert 0 < len(early) < 100
         np.testing.assert_array_equal(early.boxes_xyxy, everything.boxes_xyxy)
         np.testing.assert_array_equal(early.class_ids, everything.class_ids)
-        np.testing.assert_allclose(early.masks_lowres, everything.masks_lowres, atol=1e-6)  # BLAS blocking differs with N
+        np.testing.assert_allclose(
+            early.masks_lowres, everything.masks_lowres, atol=1e-6
+        )  # BLAS blocking differs with N
 
 
 def test_half_precision_outputs_are_decoded_in_float32():
@@ -217,7 +249,9 @@ def test_half_precision_outputs_are_decoded_in_float32():
     widened to float32 first (fp16 decoding is off by up to 2 px at 1920 px)."""
     rng = np.random.default_rng(7)
     count, num_classes = 300, 3
-    priors = np.concatenate([rng.uniform(0.1, 0.9, (count, 2)), rng.uniform(0.05, 0.6, (count, 2))], 1).astype(np.float32)
+    priors = np.concatenate(
+        [rng.uniform(0.1, 0.9, (count, 2)), rng.uniform(0.05, 0.6, (count, 2))], 1
+    ).astype(np.float32)
     loc = (rng.normal(size=(count, 4)) * 0.8).astype(np.float16)
     conf = np.zeros((count, num_classes + 1), np.float16)
     conf[np.arange(count), rng.integers(1, num_classes + 1, count)] = rng.uniform(0.3, 1.0, count)

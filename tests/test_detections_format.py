@@ -13,8 +13,12 @@ def two_instances():
     masks[0, 1:4, 1:4] = 0.9  # top-left square
     masks[1, 5:8, 4:8] = 0.8
     return Detections(
-        np.array([[2, 2, 8, 8], [10, 12, 16, 16]]), np.array([0.9, 0.4], np.float32), np.array([0, 2]),
-        masks, (16, 16), ("person", "bicycle", "car"),
+        np.array([[2, 2, 8, 8], [10, 12, 16, 16]]),
+        np.array([0.9, 0.4], np.float32),
+        np.array([0, 2]),
+        masks,
+        (16, 16),
+        ("person", "bicycle", "car"),
     )
 
 
@@ -34,7 +38,9 @@ def test_json_line():
     first, second = record["detections"]
     assert (first["label"], first["class_id"], first["box_xyxy"]) == ("person", 0, [2, 2, 8, 8])
     assert second["label"] == "car" and second["score"] == 0.4
-    decoded = mask_utils.decode({"size": first["mask_rle"]["size"], "counts": first["mask_rle"]["counts"].encode()})
+    decoded = mask_utils.decode(
+        {"size": first["mask_rle"]["size"], "counts": first["mask_rle"]["counts"].encode()}
+    )
     np.testing.assert_array_equal(decoded.astype(bool), detections.full_masks()[0])
     assert decoded.sum() > 0
     assert "mask_rle" not in json.loads(to_json_line(detections, frame_index=0, masks=False))["detections"][0]
@@ -44,5 +50,7 @@ def test_coco_results():
     results = to_coco_results(two_instances(), image_id=42, category_ids=COCO_CATEGORY_IDS)
     assert [r["category_id"] for r in results] == [1, 3]
     assert results[1]["bbox"] == [10, 12, 6, 4] and results[0]["image_id"] == 42
-    area = mask_utils.area({"size": results[0]["segmentation"]["size"], "counts": results[0]["segmentation"]["counts"].encode()})
+    area = mask_utils.area(
+        {"size": results[0]["segmentation"]["size"], "counts": results[0]["segmentation"]["counts"].encode()}
+    )
     assert area == two_instances().full_masks()[0].sum()

@@ -1,7 +1,10 @@
 """One contract suite, run against every backend that loads here."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 
 from engines.base import RawOutputs
@@ -59,7 +62,10 @@ def test_calls_are_timed(engine):
 @pytest.mark.parametrize(
     ("images", "message"),
     [
-        (np.zeros((1, 3, 300, 320), np.float32), r"must be images \[B, 3, 320, 320\] float32, got shape \[1, 3, 300, 320\]"),
+        (
+            np.zeros((1, 3, 300, 320), np.float32),
+            r"must be images \[B, 3, 320, 320\] float32, got shape \[1, 3, 300, 320\]",
+        ),
         (np.zeros((3, 320, 320), np.float32), r"got shape \[3, 320, 320\]"),
         (np.zeros((1, 3, 320, 320), np.float64), "must be float32, got float64"),
         (np.zeros((1, 3, 320, 320), np.uint8), "must be float32, got uint8"),
@@ -95,7 +101,12 @@ def test_fixed_batch_onnx_limits_the_batch(tiny_model, tmp_path):
 
 
 def test_raw_outputs_validate_shapes():
-    good = dict(loc=np.zeros((1, 6, 4)), conf=np.zeros((1, 6, 3)), mask=np.zeros((1, 6, 2)), proto=np.zeros((1, 4, 4, 2)))
+    good = dict(
+        loc=np.zeros((1, 6, 4)),
+        conf=np.zeros((1, 6, 3)),
+        mask=np.zeros((1, 6, 2)),
+        proto=np.zeros((1, 4, 4, 2)),
+    )
     assert RawOutputs(**good).batch_size == 1
     with pytest.raises(ValueError, match="conf must be"):
         RawOutputs(**{**good, "conf": np.zeros((1, 5, 3))})
@@ -113,13 +124,17 @@ def test_torch_cuda_matches_cpu(tiny_checkpoint, tiny_config, tiny_model, precis
     images = np.random.default_rng(0).standard_normal((3, 3, 320, 320), dtype=np.float32)
     expected = reference(tiny_model, images)
     dtype = np.float16 if precision == "fp16" else np.float32
-    with TorchEngine(tiny_checkpoint, config=tiny_config, device="cuda", precision=precision, max_batch=4) as engine:
+    with TorchEngine(
+        tiny_checkpoint, config=tiny_config, device="cuda", precision=precision, max_batch=4
+    ) as engine:
         for _ in range(2):  # the second call replays the captured CUDA graph
             outputs = engine.infer(cupy.asarray(images.astype(dtype)))
         assert isinstance(outputs.loc, cupy.ndarray)
         tolerance = dict(rtol=1e-2, atol=1e-2) if precision == "fp16" else dict(rtol=1e-3, atol=1e-3)
         for name, want in zip(("loc", "conf", "mask", "proto"), expected):
-            np.testing.assert_allclose(cupy.asnumpy(outputs[name]).astype(np.float32), want, err_msg=name, **tolerance)
+            np.testing.assert_allclose(
+                cupy.asnumpy(outputs[name]).astype(np.float32), want, err_msg=name, **tolerance
+            )
 
 
 @pytest.mark.gpu

@@ -16,7 +16,9 @@ def test_onnxruntime_cuda_provider_that_does_not_load_is_an_error_not_a_silent_c
     import onnxruntime
 
     fake_cupy.install(monkeypatch)  # a "GPU" for the availability check
-    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
     requested = []
     real_session = onnxruntime.InferenceSession
 
@@ -36,18 +38,23 @@ def test_fp32_means_ieee_fp32_on_every_cuda_engine():
 
 
 def test_torch_tf32_switch_is_scoped_and_follows_the_precision():
-    import torch
+    torch = pytest.importorskip("torch", reason="needs PyTorch")
 
     from engines.torch import tf32_mode
 
     before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     for precision, allowed in (("fp32", False), ("tf32", True), ("fp16", False)):
         with tf32_mode(precision):
-            assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (allowed, allowed)
+            assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (
+                allowed,
+                allowed,
+            )
         assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
 
 
-@pytest.mark.parametrize("max_batch, expected", [(1, (1,)), (4, (1, 2, 4)), (6, (1, 2, 4, 6)), (64, (1, 2, 4, 8, 16, 32, 64))])
+@pytest.mark.parametrize(
+    "max_batch, expected", [(1, (1,)), (4, (1, 2, 4)), (6, (1, 2, 4, 6)), (64, (1, 2, 4, 8, 16, 32, 64))]
+)
 def test_cuda_graph_sizes_cover_every_batch_the_pipeline_can_form(max_batch, expected):
     from engines.torch_graphs import graph_batch_sizes, padded_batch
 
@@ -61,7 +68,7 @@ def test_cuda_graphs_are_all_captured_when_opened_and_never_while_running():
     """The graph set, with CPU tensors standing in for the captured buffers: every size is
     captured up front; a batch runs padded to the next captured size and gives the same
     outputs as the model on exactly that batch."""
-    import torch
+    torch = pytest.importorskip("torch", reason="needs PyTorch")
 
     from engines.torch_graphs import CudaGraphSet
 

@@ -1,10 +1,13 @@
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import copy
 import json
 
 import numpy as np
 import onnx
 import onnxruntime
-import pytest
 import torch
 
 from yolact.errors import ConfigError, OutputError, VerificationError
@@ -61,7 +64,9 @@ def test_metadata_is_validated():
     with pytest.raises(ConfigError, match="format_version 99"):
         ModelMetadata.from_json(json.dumps({"format_version": 99, "config": {}}))
     with pytest.raises(ConfigError, match=r"^backbone\.evil: unknown key"):
-        ModelMetadata.from_json(json.dumps({"format_version": 1, "config": {"name": "x", "backbone": {"evil": 1}}}))
+        ModelMetadata.from_json(
+            json.dumps({"format_version": 1, "config": {"name": "x", "backbone": {"evil": 1}}})
+        )
 
 
 def test_fixed_batch(tiny_model, tmp_path):

@@ -93,14 +93,22 @@ def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monke
     from helpers.clips import ClipSpec, write_clip
     from pipeline.bench import run_bench
 
-    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=16, width=160, height=120)
+    clip = write_clip(
+        tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=16, width=160, height=120
+    )
     cupy = fake_cupy.install(monkeypatch)
-    monkeypatch.setattr("pipeline.runner.create_engine",
-                        lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")))
+    monkeypatch.setattr(
+        "pipeline.runner.create_engine",
+        lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
+    )
     engine = StandInCudaEngine(default_model(), max_batch=2)
     infers, syncs = [], []
-    monkeypatch.setattr(engine, "_infer", lambda images, original=engine._infer: infers.append(1) or original(images))
-    monkeypatch.setattr(engine, "synchronize", lambda original=engine.synchronize: syncs.append(len(infers)) or original())
+    monkeypatch.setattr(
+        engine, "_infer", lambda images, original=engine._infer: infers.append(1) or original(images)
+    )
+    monkeypatch.setattr(
+        engine, "synchronize", lambda original=engine.synchronize: syncs.append(len(infers)) or original()
+    )
     with engine:
         report = run_bench(clip, engine, frames=8, batches=(1, 2), progress=False)
     assert report["inference"]["1"]["frames"] > 0 and report["pipelined"]["frames"] == 8
@@ -128,18 +136,26 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
     from pipeline.config import load_pipeline_config
     from pipeline.render import RenderOptions, render_cpu
 
-    clip = write_clip(tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=12, width=320, height=240)
+    clip = write_clip(
+        tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=12, width=320, height=240
+    )
     recorder = Recorder()
     cupy = None
     if gpu:
         cupy = fake_cupy.install(monkeypatch)
-        monkeypatch.setattr("pipeline.runner.create_engine",
-                            lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")))
+        monkeypatch.setattr(
+            "pipeline.runner.create_engine",
+            lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
+        )
         preset = load_pipeline_config("file")  # auto
     else:
         preset = load_pipeline_config("file").replace(pixel_format="yuv420p")
-    with Pipeline([str(clip)], [], RunOptions(model=default_model(), preset=preset, progress=False),
-                  extra_sinks={0: [recorder]}) as pipeline:
+    with Pipeline(
+        [str(clip)],
+        [],
+        RunOptions(model=default_model(), preset=preset, progress=False),
+        extra_sinks={0: [recorder]},
+    ) as pipeline:
         assert pipeline.run()["frames_out"] == 12
         assert pipeline.sources[0].pixel_format.value == "yuv420p"
     if gpu:
@@ -152,6 +168,8 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
             launch("color", "yuv_to_bgr_host", (i420, base, np.int32(240), np.int32(320), np.int32(2)))
         else:
             base = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
-        np.testing.assert_array_equal(image, render_cpu(base, found, RenderOptions()), err_msg=f"frame {index}")
+        np.testing.assert_array_equal(
+            image, render_cpu(base, found, RenderOptions()), err_msg=f"frame {index}"
+        )
         detections += len(found)
     assert detections >= 12

@@ -1,5 +1,8 @@
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -20,7 +23,9 @@ def test_normalisation_by_hand():
     frame[..., 0], frame[..., 1], frame[..., 2] = 10, 20, 30  # B, G, R
     out = frames_to_network_input([frame], 4)
     assert out.shape == (1, 3, 4, 4) and out.dtype == np.float32
-    np.testing.assert_allclose(out[0, :, 0, 0], [(30 - 123.68) / 58.40, (20 - 116.78) / 57.12, (10 - 103.94) / 57.38], rtol=1e-6)
+    np.testing.assert_allclose(
+        out[0, :, 0, 0], [(30 - 123.68) / 58.40, (20 - 116.78) / 57.12, (10 - 103.94) / 57.38], rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("shape", [(360, 640), (359, 641), (1080, 1920)])

@@ -13,12 +13,30 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("yolact", "engines", "pipeline")
 HEAVY = {"torch", "cupy", "cupyx", "tensorrt", "pycuda", "openvino", "PyNvVideoCodec", "onnxscript"}
 # the method's PyTorch half: these import torch at module level, and only they may
-TORCH_MODULES = {f"yolact.{name}" for name in (
-    "backbone", "fpn", "protonet", "head", "model", "loss", "dataset", "train", "checkpoint", "export",
-    "weights_init")}
+TORCH_MODULES = {
+    f"yolact.{name}"
+    for name in (
+        "backbone",
+        "fpn",
+        "protonet",
+        "head",
+        "model",
+        "loss",
+        "dataset",
+        "train",
+        "checkpoint",
+        "export",
+        "weights_init",
+    )
+}
 # who may reach the PyTorch half at all (inside functions): the torch backend, and the
 # commands that export and train
-TORCH_USERS = {"engines.torch", "pipeline.cli_export", "pipeline.cli_train", "yolact.reduced_precision"} | TORCH_MODULES
+TORCH_USERS = {
+    "engines.torch",
+    "pipeline.cli_export",
+    "pipeline.cli_train",
+    "yolact.reduced_precision",
+} | TORCH_MODULES
 LAYERS = {"yolact": set(), "engines": {"yolact"}, "pipeline": {"engines", "yolact"}}
 
 
@@ -81,7 +99,9 @@ def test_layers_point_one_way(module):
     for target, _ in GRAPH[module]:
         other = target.split(".")[0]
         if other in LAYERS and other != layer:
-            assert other in LAYERS[layer], f"{module} imports {target}: {layer} may import only {sorted(LAYERS[layer])}"
+            assert other in LAYERS[layer], (
+                f"{module} imports {target}: {layer} may import only {sorted(LAYERS[layer])}"
+            )
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
@@ -109,7 +129,7 @@ def test_no_import_cycles():
         state[node] = "open"
         for nxt in sorted(edges[node]):
             if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt])
+                cycles.append(trail[trail.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, trail + [nxt])
         state[node] = "done"

@@ -29,8 +29,16 @@ host_only = pytest.mark.skipif(compiler_missing() is not None, reason=str(compil
 def test_nvcc_compiles_every_kernel(tmp_path, name, defines, architecture):
     source = tmp_path / f"{name}.cu"
     source.write_text(kernel_source(name), encoding="utf-8")
-    command = ["nvcc", f"-arch={architecture}", "-cubin", "--fmad=false", *(f"-D{d}" for d in defines),
-               "-o", str(tmp_path / "out.cubin"), str(source)]
+    command = [
+        "nvcc",
+        f"-arch={architecture}",
+        "-cubin",
+        "--fmad=false",
+        *(f"-D{d}" for d in defines),
+        "-o",
+        str(tmp_path / "out.cubin"),
+        str(source),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out.cubin").stat().st_size > 0
@@ -53,7 +61,9 @@ def _nvrtc():
     return None
 
 
-@pytest.mark.skipif(_nvrtc() is None, reason="NVRTC not found (pip install nvidia-cuda-nvrtc, or a CUDA toolkit)")
+@pytest.mark.skipif(
+    _nvrtc() is None, reason="NVRTC not found (pip install nvidia-cuda-nvrtc, or a CUDA toolkit)"
+)
 @pytest.mark.parametrize("name, defines", KERNELS)
 def test_nvrtc_compiles_every_kernel_without_cuda_headers(name, defines):
     nvrtc = _nvrtc()
@@ -93,10 +103,16 @@ def test_preprocess_kernel_matches_the_cpu_within_one_grey_level(pixel_format, h
     stacked = np.ascontiguousarray(np.stack(frames))
     frame_h, frame_w = (height - height % 2), (width - width % 2)
     defines = ("OUT_HALF",) if dtype == np.float16 else ()
-    launch("preprocess", "preprocess_host", (stacked, out, *kernel_arguments(2, frame_h, frame_w, size, pixel_format)),
-           defines)
-    grey_levels = np.abs(out.astype(np.float32) - expected) * np.asarray(STD_RGB, np.float32)[None, :, None, None]
-    half_rounding = 0.0 if dtype == np.float32 else 2.2 * 2.0 ** -11 * 255  # fp16 of values up to ~2.2
+    launch(
+        "preprocess",
+        "preprocess_host",
+        (stacked, out, *kernel_arguments(2, frame_h, frame_w, size, pixel_format)),
+        defines,
+    )
+    grey_levels = (
+        np.abs(out.astype(np.float32) - expected) * np.asarray(STD_RGB, np.float32)[None, :, None, None]
+    )
+    half_rounding = 0.0 if dtype == np.float32 else 2.2 * 2.0**-11 * 255  # fp16 of values up to ~2.2
     # the CPU twin of I420 / NV12 rounds to integers twice (cvtColor, then the uint8 resize): up to
     # 1.2 levels apart measured; the kernel keeps floats throughout
     budget = 1.5 if pixel_format.is_yuv else 1.0
@@ -113,14 +129,24 @@ def _many_detections(rng, count, frame_size, proto=(23, 29)):
     masks = rng.uniform(0, 1, (count, *proto)).astype(np.float32)
     scores = np.sort(rng.uniform(0.2, 1.0, count).astype(np.float32))[::-1].copy()
     names = ("circle", "square", "triangle", "star", "person with a long name")
-    return Detections(np.stack([x1, y1, x2, y2], 1), scores, rng.integers(0, len(names), count), masks,
-                      frame_size, names)
+    return Detections(
+        np.stack([x1, y1, x2, y2], 1), scores, rng.integers(0, len(names), count), masks, frame_size, names
+    )
 
 
 @host_only
-@pytest.mark.parametrize("frame_size, count", [((121, 167), 30), ((360, 641), 60), ((33, 47), 3), ((64, 64), 0)])
-@pytest.mark.parametrize("options", [RenderOptions(), RenderOptions(alpha=0.7, box_thickness=3, scores=False),
-                                     RenderOptions(labels=False, boxes=False)], ids=["default", "thick", "masks-only"])
+@pytest.mark.parametrize(
+    "frame_size, count", [((121, 167), 30), ((360, 641), 60), ((33, 47), 3), ((64, 64), 0)]
+)
+@pytest.mark.parametrize(
+    "options",
+    [
+        RenderOptions(),
+        RenderOptions(alpha=0.7, box_thickness=3, scores=False),
+        RenderOptions(labels=False, boxes=False),
+    ],
+    ids=["default", "thick", "masks-only"],
+)
 def test_render_kernel_draws_the_cpu_pixels_exactly(frame_size, count, options):
     rng = np.random.default_rng(count + frame_size[1])
     detections = _many_detections(rng, count, frame_size) if count else Detections.empty(frame_size, 23)
@@ -145,6 +171,10 @@ def test_yuv_to_bgr_kernel_matches_opencv_within_one_level(height, width, pixel_
     yuv = rng.integers(0, 256, (height * 3 // 2, width), dtype=np.uint8)
     expected = yuv_to_bgr_cpu(yuv, pixel_format)
     got = np.zeros((height, width, 3), np.uint8)
-    launch("color", "yuv_to_bgr_host", (yuv, got, np.int32(height), np.int32(width), np.int32(_FORMAT_CODES[pixel_format])))
+    launch(
+        "color",
+        "yuv_to_bgr_host",
+        (yuv, got, np.int32(height), np.int32(width), np.int32(_FORMAT_CODES[pixel_format])),
+    )
     difference = np.abs(got.astype(int) - expected)
     assert difference.max() <= 1 and difference.mean() < 0.3, (difference.max(), difference.mean())

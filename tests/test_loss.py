@@ -1,5 +1,8 @@
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 
 from yolact.config import load_model_config
@@ -40,7 +43,9 @@ def test_ohem_uses_three_negatives_per_positive():
     targets[0, 0] = 1
     value = loss._ohem_conf_loss(logits, targets)
     ce = torch.nn.functional.cross_entropy
-    expected = ce(logits[0, [0]], targets[0, [0]], reduction="sum") + ce(logits[0, [7, 8, 9]], targets[0, [7, 8, 9]], reduction="sum")
+    expected = ce(logits[0, [0]], targets[0, [0]], reduction="sum") + ce(
+        logits[0, [7, 8, 9]], targets[0, [7, 8, 9]], reduction="sum"
+    )
     assert float(value) == pytest.approx(float(expected))
 
 
@@ -54,7 +59,9 @@ def test_tiny_model_overfits_a_few_images(tmp_path):
     from step to step (and differs with the thread count), so the box and class terms
     must all but vanish and the typical (median) late total must be far below the start."""
     config = small_config()
-    path = make_coco_dataset(tmp_path, num_images=2, seed=0, width=160, height=160, objects=(2, 4), empty_fraction=0)
+    path = make_coco_dataset(
+        tmp_path, num_images=2, seed=0, width=160, height=160, objects=(2, 4), empty_fraction=0
+    )
     dataset = CocoDataset(path, tmp_path / "images", image_size=160, class_names=config.class_names)
     images, targets = collate([dataset[0], dataset[1]])
     torch.manual_seed(0)
@@ -79,8 +86,16 @@ def test_empty_targets_give_background_only_loss():
     config = small_config()
     model = YolactModel(config).train()
     loss_fn = YolactLoss(priors_for_config(config), num_classes=config.num_classes)
-    empty = Targets(np.zeros((0, 4), np.float32), np.zeros(0, np.int64), np.zeros((0, 160, 160), np.uint8),
-                    np.zeros((0, 4), np.float32), np.zeros(0, np.float32), 1, 160, 160)
+    empty = Targets(
+        np.zeros((0, 4), np.float32),
+        np.zeros(0, np.int64),
+        np.zeros((0, 160, 160), np.uint8),
+        np.zeros((0, 4), np.float32),
+        np.zeros(0, np.float32),
+        1,
+        160,
+        160,
+    )
     terms = loss_fn(model(torch.randn(1, 3, 160, 160)), [empty])
     assert float(terms.box.detach()) == 0 and float(terms.mask.detach()) == 0
     assert float(terms.semantic.detach()) > 0 and torch.isfinite(terms.total)

@@ -1,7 +1,10 @@
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from yolact.config import load_model_config
@@ -30,7 +33,9 @@ def test_state_dict_matches_the_original_key_for_key(preset):
     manifest_name, entries, parameters = MANIFESTS[preset]
     manifest = read_manifest(manifest_name)
     model = YolactModel(load_model_config(preset))
-    ours = [(key, tuple(t.shape), str(t.dtype).removeprefix("torch.")) for key, t in model.state_dict().items()]
+    ours = [
+        (key, tuple(t.shape), str(t.dtype).removeprefix("torch.")) for key, t in model.state_dict().items()
+    ]
     assert len(manifest) == entries
     assert ours == manifest  # same keys, same order, same shapes, same dtypes
     assert sum(p.numel() for p in model.parameters()) == parameters
@@ -85,7 +90,9 @@ def test_training_outputs(tiny_config):
     side = tiny_config.feature_map_sizes[0]
     assert outputs.segm.shape == (2, tiny_config.num_classes - 1, side, side)
     assert outputs.conf.shape == (2, tiny_config.num_priors, tiny_config.num_classes)
-    assert not torch.allclose(outputs.conf.sum(-1), torch.ones(2, tiny_config.num_priors))  # logits, not softmax
+    assert not torch.allclose(
+        outputs.conf.sum(-1), torch.ones(2, tiny_config.num_priors)
+    )  # logits, not softmax
     loss = sum(t.float().mean() for t in outputs)
     loss.backward()
     assert model.semantic_seg_conv.weight.grad is not None
@@ -124,8 +131,16 @@ def test_predict_goes_through_the_detection_code(tiny_model, tiny_config):
     assert [r.frame_size for r in results] == [(360, 640), (100, 200)]
     with torch.no_grad():
         loc, conf, coeffs, proto = (t[1].numpy() for t in tiny_model(images))
-    direct = detect(loc, conf, coeffs, proto, priors_for_config(tiny_config), frame_size=(100, 200),
-                    params=DetectionParams(), image_size=320)
+    direct = detect(
+        loc,
+        conf,
+        coeffs,
+        proto,
+        priors_for_config(tiny_config),
+        frame_size=(100, 200),
+        params=DetectionParams(),
+        image_size=320,
+    )
     np.testing.assert_array_equal(results[1].boxes_xyxy, direct.boxes_xyxy)
     np.testing.assert_array_equal(results[1].class_ids, direct.class_ids)
     assert len(results[0]) == 100 and results[0].class_names == tiny_config.class_names

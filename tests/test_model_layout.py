@@ -1,7 +1,10 @@
 """ONNX files in the OpenVINO model-zoo layout are adapted to the network contract."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 
 from engines.onnxruntime import OnnxRuntimeEngine
@@ -42,8 +45,14 @@ def openvino_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("ov") / "yolact-resnet50-fpn.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            wrapper, (torch.zeros(1, 3, 550, 550),), str(path), input_names=["input.1"],
-            output_names=["conf", "boxes", "proto", "mask"], dynamo=True, external_data=False, opset_version=18,
+            wrapper,
+            (torch.zeros(1, 3, 550, 550),),
+            str(path),
+            input_names=["input.1"],
+            output_names=["conf", "boxes", "proto", "mask"],
+            dynamo=True,
+            external_data=False,
+            opset_version=18,
         )
     return path, model
 

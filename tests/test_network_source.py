@@ -23,13 +23,22 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 def gstreamer_available() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"],
-                           capture_output=True, timeout=30)
+    probe = subprocess.run(
+        [
+            SYSTEM_PYTHON,
+            "-c",
+            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
+        ],
+        capture_output=True,
+        timeout=30,
+    )
     return probe.returncode == 0
 
 
-GSTREAMER_MISSING = ("GStreamer RTSP server not installed: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
-                     "gstreamer1.0-plugins-{base,good,bad,ugly} (.ci/run does)")
+GSTREAMER_MISSING = (
+    "GStreamer RTSP server not installed: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
+    "gstreamer1.0-plugins-{base,good,bad,ugly} (.ci/run does)"
+)
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason=GSTREAMER_MISSING)
 
 
@@ -37,7 +46,9 @@ class RtspServer:
     def __init__(self, port: int = 0, record: Path | None = None, size: tuple[int, int] = (320, 240)):
         extra = ["--record", str(record)] if record else []
         extra += ["--width", str(size[0]), "--height", str(size[1])]
-        self.process = subprocess.Popen([SYSTEM_PYTHON, str(SERVER), "--port", str(port), *extra], stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [SYSTEM_PYTHON, str(SERVER), "--port", str(port), *extra], stdout=subprocess.PIPE, text=True
+        )
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         if not ready:
             self.kill()
@@ -71,7 +82,9 @@ def read_in_background(source):
     return stop, received, reader
 
 
-FAST_RETRY = NetworkOptions(open_timeout=2, stall_timeout=2, max_retries=20, backoff_initial=0.1, backoff_max=0.5)
+FAST_RETRY = NetworkOptions(
+    open_timeout=2, stall_timeout=2, max_retries=20, backoff_initial=0.1, backoff_max=0.5
+)
 
 
 def test_reads_frames_from_rtsp(server):
@@ -125,8 +138,13 @@ def test_server_down_at_start_gives_up_with_a_clear_error():
     port = unused.port
     unused.kill()
     lines = []
-    source = NetworkSource(f"rtsp://user:secret@127.0.0.1:{port}/test", report=lines.append,
-                           options=NetworkOptions(open_timeout=1, stall_timeout=2, max_retries=2, backoff_initial=0.2, backoff_max=1.0, jitter=0))
+    source = NetworkSource(
+        f"rtsp://user:secret@127.0.0.1:{port}/test",
+        report=lines.append,
+        options=NetworkOptions(
+            open_timeout=1, stall_timeout=2, max_retries=2, backoff_initial=0.2, backoff_max=1.0, jitter=0
+        ),
+    )
     started = time.monotonic()
     with pytest.raises(SourceFailedError, match=r"cannot connect after 3 attempts") as caught:
         list(source.frames(threading.Event()))
@@ -143,9 +161,28 @@ def test_cli_server_down_at_start_exits_14_with_one_line(tmp_path, tiny_onnx):
     port = unused.port
     unused.kill()
     out = tmp_path / "never.mp4"
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", "--source", f"rtsp://admin:hunter2@127.0.0.1:{port}/cam",
-                             "--model", str(tiny_onnx), "--output", str(out), "--retries", "1", "--open-timeout", "1", "--quiet"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "run",
+            "--source",
+            f"rtsp://admin:hunter2@127.0.0.1:{port}/cam",
+            "--model",
+            str(tiny_onnx),
+            "--output",
+            str(out),
+            "--retries",
+            "1",
+            "--open-timeout",
+            "1",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 14
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
     error_lines = [line for line in result.stderr.splitlines() if ": error: " in line]
@@ -178,7 +215,9 @@ def test_stall_is_detected_within_the_budget_then_reconnects(server):
         reader.join(10)
     assert "stalled" in [s for _, s in source.events]
     print(f"stall noticed {detected:.2f} s after the last frame")
-    assert detected <= budget + 0.5, f"stall noticed {detected:.2f} s after the last frame (budget {budget} s)"
+    assert detected <= budget + 0.5, (
+        f"stall noticed {detected:.2f} s after the last frame (budget {budget} s)"
+    )
     assert len(received) >= count + 10  # and it came back
 
 
@@ -193,8 +232,12 @@ class StopAfter(Sink):
 
 def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):
     out = tmp_path / "rtsp.jsonl"
-    with Pipeline([server.url], [str(out)], RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
-                  extra_sinks={0: [StopAfter(15)]}) as pipeline:
+    with Pipeline(
+        [server.url],
+        [str(out)],
+        RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
+        extra_sinks={0: [StopAfter(15)]},
+    ) as pipeline:
         summary = pipeline.run()
     assert pipeline.config.mode == "live"
     assert summary["frames_out"] >= 15
@@ -237,14 +280,21 @@ class RestartSmaller(Sink):
             port = self.server.port
             self.server.kill()
             self.server.__init__(port, size=(160, 120))
-        return not any(size == (120, 160) for size in self.sizes[-10:]) or self.sizes[-10:].count((120, 160)) < 10
+        return (
+            not any(size == (120, 160) for size in self.sizes[-10:])
+            or self.sizes[-10:].count((120, 160)) < 10
+        )
 
 
 def test_resolution_change_mid_stream(server, tiny_onnx, tmp_path):
     out = tmp_path / "changed.mp4"
     watcher = RestartSmaller(server)
-    with Pipeline([server.url], [str(out)], RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
-                  extra_sinks={0: [watcher]}) as pipeline:
+    with Pipeline(
+        [server.url],
+        [str(out)],
+        RunOptions(model=tiny_onnx, score_threshold=0.9, progress=False),
+        extra_sinks={0: [watcher]},
+    ) as pipeline:
         pipeline.run()
     assert (240, 320) in watcher.sizes and (120, 160) in watcher.sizes
     import av
@@ -270,7 +320,9 @@ def test_resolution_change_split_into_parts(server, tiny_onnx, tmp_path):
         counts[path] = len(frames)
         assert len({(f.height, f.width) for f in frames}) == 1
         if path == second:
-            assert (frames[0].height, frames[0].width) == (120, 160) and frames[0].pts == 0  # each part starts at 0
+            assert (frames[0].height, frames[0].width) == (120, 160) and frames[
+                0
+            ].pts == 0  # each part starts at 0
         else:
             assert (frames[0].height, frames[0].width) == (240, 320)
     assert sum(counts.values()) == len(watcher.sizes)  # every frame is in exactly one part

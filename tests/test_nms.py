@@ -51,7 +51,9 @@ def test_fast_survivors_are_a_subset_of_greedy_survivors(problem):
     single = scores[:1]
     fast_index, _, _ = fast_nms(boxes, single, iou_threshold=threshold, top_k=200, max_detections=1000)
     # the same IoU as fast NMS (no +1): boxes in a large pixel frame make the +1 negligible
-    greedy_index, _, _ = standard_nms(boxes, single, iou_threshold=threshold, conf_thresh=-1, max_detections=1000, image_size=10**6)
+    greedy_index, _, _ = standard_nms(
+        boxes, single, iou_threshold=threshold, conf_thresh=-1, max_detections=1000, image_size=10**6
+    )
     assert set(fast_index.tolist()) <= set(greedy_index.tolist())
 
 

@@ -27,8 +27,10 @@ def _standin_gpu(monkeypatch, *, nvdec: bool = True):
         fake_nvc.install(monkeypatch)
     else:
         monkeypatch.setitem(__import__("sys").modules, "PyNvVideoCodec", None)  # import fails
-    monkeypatch.setattr("pipeline.runner.create_engine",
-                        lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")))
+    monkeypatch.setattr(
+        "pipeline.runner.create_engine",
+        lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
+    )
 
 
 def _nv12_frames(path):
@@ -39,13 +41,22 @@ def _nv12_frames(path):
 
 
 def test_nvdec_frames_through_the_gpu_runtime(monkeypatch, tmp_path):
-    clip = write_clip(tmp_path / "in.mp4", ClipSpec(".mp4", "libx264", vfr=True, audio="aac"), num_frames=20,
-                      width=320, height=240)
+    clip = write_clip(
+        tmp_path / "in.mp4",
+        ClipSpec(".mp4", "libx264", vfr=True, audio="aac"),
+        num_frames=20,
+        width=320,
+        height=240,
+    )
     _standin_gpu(monkeypatch)
     recorder = Recorder()
     out = tmp_path / "out.mp4"
-    with Pipeline([str(clip)], [str(out)], RunOptions(model=default_model(), progress=False),
-                  extra_sinks={0: [recorder]}) as pipeline:
+    with Pipeline(
+        [str(clip)],
+        [str(out)],
+        RunOptions(model=default_model(), progress=False),
+        extra_sinks={0: [recorder]},
+    ) as pipeline:
         summary = pipeline.run()
     monkeypatch.undo()
     assert [source["decoder"] for source in summary["sources"]] == ["nvdec"]
@@ -56,14 +67,19 @@ def test_nvdec_frames_through_the_gpu_runtime(monkeypatch, tmp_path):
     for (index, image, detections), nv12 in zip(recorder.frames, _nv12_frames(clip), strict=True):
         base = np.zeros((240, 320, 3), np.uint8)
         launch("color", "yuv_to_bgr_host", (nv12, base, np.int32(240), np.int32(320), np.int32(NV12)))
-        np.testing.assert_array_equal(image, render_cpu(base, detections, RenderOptions()), err_msg=f"frame {index}")
+        np.testing.assert_array_equal(
+            image, render_cpu(base, detections, RenderOptions()), err_msg=f"frame {index}"
+        )
     assert sum(len(d) for _, _, d in recorder.frames) >= 20
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("no PyNvVideoCodec", "PyNvVideoCodec is not installed"),
-    ("MJPEG", "mjpeg is not decoded by NVDEC"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("no PyNvVideoCodec", "PyNvVideoCodec is not installed"),
+        ("MJPEG", "mjpeg is not decoded by NVDEC"),
+    ],
+)
 def test_auto_falls_back_to_pyav_with_one_line(monkeypatch, tmp_path, capsys, case, expected):
     spec = ClipSpec(".avi", "mjpeg", pix_fmt="yuvj420p") if case == "MJPEG" else ClipSpec(".mp4", "libx264")
     clip = write_clip(tmp_path / f"in{spec.suffix}", spec, num_frames=6, width=160, height=120)

@@ -17,7 +17,9 @@ EXIT_OUTPUT = OutputError.exit_code
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    return write_clip(tmp_path_factory.mktemp("outputs") / "in.mp4", ClipSpec(".mp4", "libx264"), num_frames=12)
+    return write_clip(
+        tmp_path_factory.mktemp("outputs") / "in.mp4", ClipSpec(".mp4", "libx264"), num_frames=12
+    )
 
 
 def run(capsys, *args):
@@ -42,7 +44,9 @@ def test_window_without_a_display_is_refused_up_front(capsys, clip, monkeypatch)
 
 def test_the_same_output_twice_is_refused_and_nothing_is_written(capsys, clip, tmp_path):
     out = tmp_path / "out.mp4"
-    code, lines, _ = run(capsys, "--source", str(clip), "--output", str(out), "--output", str(tmp_path / "." / "out.mp4"))
+    code, lines, _ = run(
+        capsys, "--source", str(clip), "--output", str(out), "--output", str(tmp_path / "." / "out.mp4")
+    )
     assert_refused(code, lines, "given twice")
     assert list(tmp_path.iterdir()) == []
 
@@ -55,8 +59,10 @@ def test_output_equal_to_the_input_is_refused_even_with_overwrite(capsys, clip, 
     assert copy.read_bytes() == clip.read_bytes()
 
 
-@pytest.mark.parametrize("suffix, phrase", [(".avi", "no presentation timestamps"), (".m4v", "use .mp4"),
-                                            (".webm", "VP8/VP9"), (".gif", "palette")])
+@pytest.mark.parametrize(
+    "suffix, phrase",
+    [(".avi", "no presentation timestamps"), (".m4v", "use .mp4"), (".webm", "VP8/VP9"), (".gif", "palette")],
+)
 def test_video_containers_that_cannot_hold_the_result_are_refused(capsys, clip, tmp_path, suffix, phrase):
     code, lines, _ = run(capsys, "--source", str(clip), "--output", str(tmp_path / f"out{suffix}"))
     assert_refused(code, lines, phrase, ".mp4")
@@ -68,7 +74,9 @@ def read_only_folder():
     without write permission (works for other users only: root may write anywhere)."""
     folder = tempfile.mkdtemp()
     if os.geteuid() == 0:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", folder], capture_output=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", folder], capture_output=True
+        )
         if mounted.returncode != 0:
             os.rmdir(folder)
             pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
@@ -95,8 +103,12 @@ def test_outputs_on_a_read_only_file_system_are_refused_like_the_others(capsys, 
 
 def test_progress_on_a_pipe_is_plain_lines(clip, tmp_path):
     out = tmp_path / "out.mp4"
-    result = subprocess.run([sys.executable, "-m", "pipeline", "run", "--source", str(clip), "--output", str(out)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--source", str(clip), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "\r" not in result.stderr
     progress = [line for line in result.stderr.splitlines() if "fps" in line]

@@ -42,12 +42,18 @@ def test_run_refuses_every_kind_of_existing_output(capsys, tmp_path, tiny_onnx):
     second.write_text("precious")
     _refused(capsys, [*base, "--source", str(clip), "--output", str(tmp_path / "multi.mp4")], [second])
     (tmp_path / "lines_s1.jsonl").write_text("precious")
-    _refused(capsys, [*base, "--source", str(clip), "--output", str(tmp_path / "lines.jsonl")], [tmp_path / "lines_s1.jsonl"])
+    _refused(
+        capsys,
+        [*base, "--source", str(clip), "--output", str(tmp_path / "lines.jsonl")],
+        [tmp_path / "lines_s1.jsonl"],
+    )
     assert not (tmp_path / "lines_s0.jsonl").exists()  # checked before any output was created
     # a split output's later parts
     part = tmp_path / "split.part2.mp4"
     part.write_text("precious")
-    _refused(capsys, [*base, "--output", str(tmp_path / "split.mp4"), "--on-resolution-change", "split"], [part])
+    _refused(
+        capsys, [*base, "--output", str(tmp_path / "split.mp4"), "--on-resolution-change", "split"], [part]
+    )
     # annotated images in a folder: the first image that exists stops the run, nothing replaced
     folder = tmp_path / "images"
     folder.mkdir()
@@ -62,14 +68,26 @@ def test_bench_eval_and_train_refuse_existing_outputs(capsys, tmp_path, tiny_onn
     clip = write_clip(tmp_path / "clip.mp4", num_frames=3, width=64, height=48)
     report = tmp_path / "report.json"
     report.write_text("{}")
-    _refused(capsys, ["bench", "--source", str(clip), "--model", str(tiny_onnx), "--report", str(report), "--quiet"], [report])
+    _refused(
+        capsys,
+        ["bench", "--source", str(clip), "--model", str(tiny_onnx), "--report", str(report), "--quiet"],
+        [report],
+    )
     results = tmp_path / "results.json"
     results.write_text("[]")
     annotations = tmp_path / "ann.json"
     annotations.write_text(json.dumps({"images": [], "annotations": [], "categories": []}))
-    _refused(capsys, ["eval", "--model", str(tiny_onnx), "--data", f"{annotations}:{tmp_path}", "--results", str(results)], [results])
+    _refused(
+        capsys,
+        ["eval", "--model", str(tiny_onnx), "--data", f"{annotations}:{tmp_path}", "--results", str(results)],
+        [results],
+    )
     out = tmp_path / "training"
     out.mkdir()
     checkpoint = out / "yolact_tiny_0_100.pth"
     checkpoint.write_bytes(b"weights")
-    _refused(capsys, ["train", "--config", "yolact_tiny", "--train", f"{annotations}:{tmp_path}", "--out", str(out)], [checkpoint])
+    _refused(
+        capsys,
+        ["train", "--config", "yolact_tiny", "--train", f"{annotations}:{tmp_path}", "--out", str(out)],
+        [checkpoint],
+    )

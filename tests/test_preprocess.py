@@ -53,7 +53,9 @@ def test_nv12_and_i420_of_the_same_picture_convert_alike():
     i420 = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420)
     from pipeline.preprocess import yuv_to_bgr_cpu
 
-    np.testing.assert_array_equal(yuv_to_bgr_cpu(i420, PixelFormat.YUV420), yuv_to_bgr_cpu(i420_to_nv12(i420), PixelFormat.NV12))
+    np.testing.assert_array_equal(
+        yuv_to_bgr_cpu(i420, PixelFormat.YUV420), yuv_to_bgr_cpu(i420_to_nv12(i420), PixelFormat.NV12)
+    )
 
 
 @pytest.mark.gpu
@@ -70,7 +72,9 @@ def test_gpu_kernel_matches_cpu(pixel_format, dtype):
     elif pixel_format is PixelFormat.NV12:
         frames = [i420_to_nv12(cv2.cvtColor(f, cv2.COLOR_BGR2YUV_I420)) for f in frames]
     expected = preprocess_cpu(frames, pixel_format=pixel_format, size=550)
-    actual = preprocess_gpu(cupy.asarray(np.stack(frames)), pixel_format=pixel_format, size=550, dtype=dtype).get()
+    actual = preprocess_gpu(
+        cupy.asarray(np.stack(frames)), pixel_format=pixel_format, size=550, dtype=dtype
+    ).get()
     assert actual.dtype == dtype
     grey_levels = np.abs(actual.astype(np.float32) - expected) * 58.4
     # fixed-point (OpenCV) vs float bilinear: < 1 grey level; YUV: chroma sampling differs at edges

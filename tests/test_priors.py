@@ -49,14 +49,18 @@ def test_not_clipped(priors_550):
 
 
 def test_non_square_anchors_follow_the_aspect_ratio():
-    priors = make_priors_per_level(side=2, scales=(10,), aspect_ratios=(1, 0.25, 4), image_size=100, square_anchors=False)
+    priors = make_priors_per_level(
+        side=2, scales=(10,), aspect_ratios=(1, 0.25, 4), image_size=100, square_anchors=False
+    )
     widths, heights = priors[:3, 2], priors[:3, 3]
     np.testing.assert_allclose(widths, [0.1, 0.05, 0.2])
     np.testing.assert_allclose(heights, [0.1, 0.2, 0.05])
 
 
 def test_relative_scales_divide_by_the_feature_map():
-    priors = make_priors_per_level(side=4, scales=(1,), aspect_ratios=(1,), image_size=100, pixel_scales=False)
+    priors = make_priors_per_level(
+        side=4, scales=(1,), aspect_ratios=(1,), image_size=100, pixel_scales=False
+    )
     np.testing.assert_allclose(priors[:, 2:], 0.25)
 
 

@@ -36,7 +36,9 @@ def test_main_command_is_a_real_cli_invocation():
     build_parser().parse_args(cli_part)  # exits (fails the test) on an unknown option
 
 
-@pytest.mark.parametrize("code", ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "130"])
+@pytest.mark.parametrize(
+    "code", ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "130"]
+)
 def test_exit_code_table_is_documented(code):
     from pipeline.errors import EXIT_CODES
 

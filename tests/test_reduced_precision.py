@@ -1,22 +1,28 @@
 """TF32 and fp16 emulated on the CPU: the rounding by hand, and the conversion check's
 tolerances against the drift they cause on the bundled model."""
 
-import numpy as np
 import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
+import numpy as np
 import torch
 
 from engines.conversion_check import RELATIVE_TOLERANCE
 from yolact.reduced_precision import output_drift, round_to_tf32
 
 
-@pytest.mark.parametrize("value, expected", [
-    (1.0, 1.0),
-    (1.0 + 2.0 ** -10, 1.0 + 2.0 ** -10),  # representable: 10 mantissa bits
-    (1.0 + 2.0 ** -11, 1.0),  # a tie: to even (down)
-    (1.0 + 3 * 2.0 ** -11, 1.0 + 2.0 ** -9),  # a tie: to even (up)
-    (1.0 + 2.0 ** -11 + 2.0 ** -20, 1.0 + 2.0 ** -10),  # above the tie: up
-    (-1.5, -1.5),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1.0, 1.0),
+        (1.0 + 2.0**-10, 1.0 + 2.0**-10),  # representable: 10 mantissa bits
+        (1.0 + 2.0**-11, 1.0),  # a tie: to even (down)
+        (1.0 + 3 * 2.0**-11, 1.0 + 2.0**-9),  # a tie: to even (up)
+        (1.0 + 2.0**-11 + 2.0**-20, 1.0 + 2.0**-10),  # above the tie: up
+        (-1.5, -1.5),
+    ],
+)
 def test_tf32_rounding_by_hand(value, expected):
     assert float(round_to_tf32(torch.tensor([value], dtype=torch.float32))[0]) == expected
 
@@ -34,7 +40,9 @@ def bundled_model_and_frames():
     model = YolactModel(config)
     load_weights(model, default_model().with_suffix(".pth"))
     scene = SyntheticScene(640, 360, seed=11)
-    images = preprocess_cpu([scene.frame(i) for i in (0, 7)], pixel_format=PixelFormat.BGR, size=config.image_size)
+    images = preprocess_cpu(
+        [scene.frame(i) for i in (0, 7)], pixel_format=PixelFormat.BGR, size=config.image_size
+    )
     return model.eval(), images
 
 

@@ -82,7 +82,11 @@ def write_graph(path, output_names, input_shape=(1, 3, 32, 32)):
     images = helper.make_tensor_value_info("images", TensorProto.FLOAT, list(input_shape))
     outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, None) for name in output_names]
     nodes = [helper.make_node("Identity", ["images"], [name]) for name in output_names]
-    model = helper.make_model(helper.make_graph(nodes, "g", [images], outputs), opset_imports=[helper.make_opsetid("", 17)], ir_version=10)
+    model = helper.make_model(
+        helper.make_graph(nodes, "g", [images], outputs),
+        opset_imports=[helper.make_opsetid("", 17)],
+        ir_version=10,
+    )
     onnx.save(model, str(path))
     return path
 

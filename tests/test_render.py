@@ -11,7 +11,9 @@ def one_square(score=0.9, class_id=0, box=(8, 8, 24, 24)):
     """A 32x32 frame's detection whose low-res (8x8) mask covers rows/cols 2..5 → pixels 8..23."""
     masks = np.zeros((1, 8, 8), np.float32)
     masks[0, 2:6, 2:6] = 1.0
-    return Detections(np.array([box]), np.array([score], np.float32), np.array([class_id]), masks, (32, 32), ("cat", "dog"))
+    return Detections(
+        np.array([box]), np.array([score], np.float32), np.array([class_id]), masks, (32, 32), ("cat", "dog")
+    )
 
 
 def test_mask_blend_golden():
@@ -75,8 +77,17 @@ def test_gpu_render_matches_cpu(tiny_model, tiny_config):
     torch.manual_seed(0)
     with torch.no_grad():
         loc, conf, coeffs, proto = (t[0].numpy() for t in tiny_model(torch.randn(1, 3, 320, 320)))
-    detections = detect(loc, conf, coeffs, proto, priors_for_config(tiny_config), frame_size=(1080, 1920),
-                        params=DetectionParams(), image_size=320, class_names=tiny_config.class_names)
+    detections = detect(
+        loc,
+        conf,
+        coeffs,
+        proto,
+        priors_for_config(tiny_config),
+        frame_size=(1080, 1920),
+        params=DetectionParams(),
+        image_size=320,
+        class_names=tiny_config.class_names,
+    )
     frame = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     options = RenderOptions(labels=False, score_threshold=0.0)
     expected = render_cpu(frame.copy(), detections, options)

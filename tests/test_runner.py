@@ -59,8 +59,12 @@ class FailingSink(Sink):
 
 def test_a_failing_stage_stops_everything_and_names_itself(tiny_onnx, tmp_path):
     out_video = tmp_path / "partial.mp4"
-    pipeline = Pipeline(["synthetic:160x120@30?frames=100000"], [str(out_video)], options(tiny_onnx),
-                        extra_sinks={0: [FailingSink(after=5)]})
+    pipeline = Pipeline(
+        ["synthetic:160x120@30?frames=100000"],
+        [str(out_video)],
+        options(tiny_onnx),
+        extra_sinks={0: [FailingSink(after=5)]},
+    )
     started = time.monotonic()
     with pytest.raises(StageError, match="stage sink failed: RuntimeError: disk on fire"):
         with pipeline:
@@ -89,23 +93,32 @@ def test_live_mode_drops_old_frames_and_bounds_latency(tiny_onnx):
 
 
 def detections_by_frame(path):
-    return [[(d["class_id"], tuple(d["box_xyxy"]), d["score"]) for d in json.loads(line)["detections"]]
-            for line in path.read_text().splitlines()]
+    return [
+        [(d["class_id"], tuple(d["box_xyxy"]), d["score"]) for d in json.loads(line)["detections"]]
+        for line in path.read_text().splitlines()
+    ]
 
 
 def test_two_sources_batched_match_each_run_alone(tiny_onnx, tmp_path):
     sources = ["synthetic:160x120@30?frames=6&seed=1", "synthetic:160x120@30?frames=6&seed=2"]
-    with Pipeline(sources, [str(tmp_path / "both.jsonl")], options(tiny_onnx, batch=4, score_threshold=0.8)) as pipeline:
+    with Pipeline(
+        sources, [str(tmp_path / "both.jsonl")], options(tiny_onnx, batch=4, score_threshold=0.8)
+    ) as pipeline:
         pipeline.run()
     for stream_id, source in enumerate(sources):
         alone = tmp_path / f"alone{stream_id}.jsonl"
         with Pipeline([source], [str(alone)], options(tiny_onnx, batch=1, score_threshold=0.8)) as pipeline:
             pipeline.run()
-        together, single = detections_by_frame(tmp_path / f"both_s{stream_id}.jsonl"), detections_by_frame(alone)
+        together, single = (
+            detections_by_frame(tmp_path / f"both_s{stream_id}.jsonl"),
+            detections_by_frame(alone),
+        )
         assert len(together) == len(single) == 6
         for frame_together, frame_single in zip(together, single):
             assert [(c, b) for c, b, _ in frame_together] == [(c, b) for c, b, _ in frame_single]
-            np.testing.assert_allclose([s for *_, s in frame_together], [s for *_, s in frame_single], atol=1e-4)
+            np.testing.assert_allclose(
+                [s for *_, s in frame_together], [s for *_, s in frame_single], atol=1e-4
+            )
         assert sum(len(f) for f in together) > 0
 
 
@@ -116,10 +129,15 @@ def test_a_fixed_batch_engine_pads_the_last_partial_batch(tiny_model, tiny_onnx,
     fixed = export_onnx(tiny_model, tmp_path / "b4.onnx", batch=4)
     source = "synthetic:160x120@30?frames=6&seed=3"
     for name, model, batch in (("fixed", fixed, 4), ("dynamic", tiny_onnx, 1)):
-        with Pipeline([source], [str(tmp_path / f"{name}.jsonl")], options(model, batch=batch, score_threshold=0.8)) as run:
+        with Pipeline(
+            [source], [str(tmp_path / f"{name}.jsonl")], options(model, batch=batch, score_threshold=0.8)
+        ) as run:
             summary = run.run()
         assert summary["frames_out"] == 6
-    fixed_frames, dynamic_frames = detections_by_frame(tmp_path / "fixed.jsonl"), detections_by_frame(tmp_path / "dynamic.jsonl")
+    fixed_frames, dynamic_frames = (
+        detections_by_frame(tmp_path / "fixed.jsonl"),
+        detections_by_frame(tmp_path / "dynamic.jsonl"),
+    )
     assert len(fixed_frames) == len(dynamic_frames) == 6
     for got, expected in zip(fixed_frames, dynamic_frames):
         assert [(c, b) for c, b, _ in got] == [(c, b) for c, b, _ in expected]
@@ -140,7 +158,9 @@ def test_images_in_annotated_images_out(tiny_onnx, tmp_path):
 
 def test_stream_api_yields_results_and_stops_when_the_loop_breaks(tiny_onnx):
     seen = []
-    for image, meta, detections in stream("synthetic:160x120@30?frames=100000", str(tiny_onnx), score_threshold=0.9):
+    for image, meta, detections in stream(
+        "synthetic:160x120@30?frames=100000", str(tiny_onnx), score_threshold=0.9
+    ):
         seen.append((meta.index, image.shape, detections.frame_size))
         if len(seen) == 5:
             break
@@ -167,12 +187,30 @@ def test_setup_errors(tiny_onnx, tmp_path):
 
 def test_sigint_leaves_a_playable_file(tiny_onnx, tmp_path):
     out = tmp_path / "live.mp4"
-    command = [sys.executable, "-m", "pipeline", "run", "--source", "synthetic:160x120@30?frames=100000&live=1",
-               "--output", str(out), "--model", str(tiny_onnx), "--score-threshold", "0.9", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--source",
+        "synthetic:160x120@30?frames=100000&live=1",
+        "--output",
+        str(out),
+        "--model",
+        str(tiny_onnx),
+        "--score-threshold",
+        "0.9",
+        "--quiet",
+    ]
     # a shell without job control starts background jobs with SIGINT ignored, and Python
     # keeps an inherited SIG_IGN: give the child the default disposition, as a terminal would
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     partial = tmp_path / ".live.partial.mp4"
     deadline = time.monotonic() + 60
     while not partial.exists() and time.monotonic() < deadline:  # created with the first frame
@@ -188,8 +226,21 @@ def test_sigint_leaves_a_playable_file(tiny_onnx, tmp_path):
 
 def test_sigterm_also_finishes_the_file(tiny_onnx, tmp_path):
     out = tmp_path / "term.mp4"
-    command = [sys.executable, "-m", "pipeline", "run", "--source", "synthetic:160x120@30?frames=100000&live=1",
-               "--output", str(out), "--model", str(tiny_onnx), "--score-threshold", "0.9", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--source",
+        "synthetic:160x120@30?frames=100000&live=1",
+        "--output",
+        str(out),
+        "--model",
+        str(tiny_onnx),
+        "--score-threshold",
+        "0.9",
+        "--quiet",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     partial = tmp_path / ".term.partial.mp4"
     deadline = time.monotonic() + 60
@@ -206,8 +257,21 @@ def test_cli_run_writes_metrics(tiny_onnx, tmp_path, capsys):
     from pipeline.cli import main
 
     metrics = tmp_path / "metrics.json"
-    code = main(["run", "--source", "synthetic:160x120@30?frames=8", "--output", str(tmp_path / "o.jsonl"),
-                 "--model", str(tiny_onnx), "--score-threshold", "0.9", "--metrics", str(metrics)])
+    code = main(
+        [
+            "run",
+            "--source",
+            "synthetic:160x120@30?frames=8",
+            "--output",
+            str(tmp_path / "o.jsonl"),
+            "--model",
+            str(tiny_onnx),
+            "--score-threshold",
+            "0.9",
+            "--metrics",
+            str(metrics),
+        ]
+    )
     assert code == 0
     report = json.loads(metrics.read_text())
     assert report["frames_out"] == 8 and [s["name"] for s in report["sources"]] == ["synthetic:160x120@30"]

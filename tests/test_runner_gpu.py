@@ -18,8 +18,9 @@ def _run(device: str, batch: int):
         pytest.skip(TorchEngine.availability("cuda"))
     recorder = Recorder()
     weights = default_model().with_suffix(".pth")
-    options = RunOptions(model=weights, config="yolact_tiny", backend="torch", device=device, batch=batch,
-                         progress=False)
+    options = RunOptions(
+        model=weights, config="yolact_tiny", backend="torch", device=device, batch=batch, progress=False
+    )
     with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
         assert pipeline.engine.device == device
         assert pipeline.run()["frames_out"] == NUM_FRAMES

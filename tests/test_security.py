@@ -8,7 +8,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for folder in ("yolact", "engines", "pipeline", "benchmarks", "assets") for p in (ROOT / folder).rglob("*.py")]
+SOURCES = [
+    p
+    for folder in ("yolact", "engines", "pipeline", "benchmarks", "assets")
+    for p in (ROOT / folder).rglob("*.py")
+]
 
 
 def _calls(pattern: str):
@@ -51,12 +55,24 @@ def test_credentials_are_masked_in_library_errors(capsys, tiny_onnx):
     from pipeline.cli import main
     from pipeline.source import mask_credentials
 
-    assert mask_credentials("refused: 'rtsp://user:pw@10.0.0.1:554/x', see http://a:b@h/y; rtsp://host/z") == \
-        "refused: 'rtsp://***@10.0.0.1:554/x', see http://***@h/y; rtsp://host/z"
+    assert (
+        mask_credentials("refused: 'rtsp://user:pw@10.0.0.1:554/x', see http://a:b@h/y; rtsp://host/z")
+        == "refused: 'rtsp://***@10.0.0.1:554/x', see http://***@h/y; rtsp://host/z"
+    )
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    code = main(["run", "--source", "synthetic:64x48@30?frames=3", "--model", str(tiny_onnx), "--quiet",
-                 "--output", f"rtsp://admin:hunter2@127.0.0.1:{port}/push"])
+    code = main(
+        [
+            "run",
+            "--source",
+            "synthetic:64x48@30?frames=3",
+            "--model",
+            str(tiny_onnx),
+            "--quiet",
+            "--output",
+            f"rtsp://admin:hunter2@127.0.0.1:{port}/push",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 9 and "hunter2" not in err and "***@127.0.0.1" in err and "cannot publish" in err

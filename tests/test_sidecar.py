@@ -42,8 +42,15 @@ def test_round_trip(tmp_path):
 
 def test_incompatibilities_name_what_differs():
     sidecar = make_sidecar()
-    assert sidecar.incompatibilities(tensorrt_version="10.13.0", gpu_name="NVIDIA H100 80GB HBM3", compute_capability="9.0") == []
-    reasons = sidecar.incompatibilities(tensorrt_version="11.3.0", gpu_name="NVIDIA L4", compute_capability="8.9")
+    assert (
+        sidecar.incompatibilities(
+            tensorrt_version="10.13.0", gpu_name="NVIDIA H100 80GB HBM3", compute_capability="9.0"
+        )
+        == []
+    )
+    reasons = sidecar.incompatibilities(
+        tensorrt_version="11.3.0", gpu_name="NVIDIA L4", compute_capability="8.9"
+    )
     assert reasons == [
         "built with TensorRT 10.13.0, this is 11.3.0",
         "built for NVIDIA H100 80GB HBM3 (sm 9.0), this is NVIDIA L4 (sm 8.9)",
@@ -65,7 +72,13 @@ def test_cache_location_and_names(monkeypatch, tmp_path):
     monkeypatch.delenv("YOLACT_STREAM_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert engine_cache_dir() == tmp_path / "xdg" / "yolact-stream" / "engines"
-    common = dict(onnx_sha256="cd" * 32, onnx_stem="m", profile=(1, 4, 8), gpu_name="NVIDIA H100", tensorrt_version="10.13.0")
+    common = dict(
+        onnx_sha256="cd" * 32,
+        onnx_stem="m",
+        profile=(1, 4, 8),
+        gpu_name="NVIDIA H100",
+        tensorrt_version="10.13.0",
+    )
     fp16 = cached_engine_path(precision="fp16", **common)
     assert fp16.name.startswith("m-cdcdcdcdcdcd-fp16-b1_4_8-nvidia-h100-trt10.13.0")
     assert cached_engine_path(precision="fp32", **common) != fp16

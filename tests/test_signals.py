@@ -19,14 +19,22 @@ from helpers.clips import ClipSpec, probe, write_clip
 LOOP_SECONDS = 60.0
 MIN_RUNS = 6  # at least two of each kind, however slow the machine
 EXIT_BUDGET = 3.0
-KINDS = (("SIGINT", (signal.SIGINT,), 130), ("SIGTERM", (signal.SIGTERM,), 143),
-         ("SIGINT twice", (signal.SIGINT, signal.SIGINT), 130))
+KINDS = (
+    ("SIGINT", (signal.SIGINT,), 130),
+    ("SIGTERM", (signal.SIGTERM,), 143),
+    ("SIGINT twice", (signal.SIGINT, signal.SIGINT), 130),
+)
 
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory):
-    return write_clip(tmp_path_factory.mktemp("signals") / "clip.mp4", ClipSpec(".mp4", "libx264"),
-                      num_frames=900, width=320, height=180)
+    return write_clip(
+        tmp_path_factory.mktemp("signals") / "clip.mp4",
+        ClipSpec(".mp4", "libx264"),
+        num_frames=900,
+        width=320,
+        height=180,
+    )
 
 
 def _lines(path):
@@ -38,12 +46,28 @@ def _lines(path):
 
 def _one_run(clip, folder, signals, rng):
     video, lines_path = folder / "out.mp4", folder / "out.jsonl"
-    command = [sys.executable, "-m", "pipeline", "run", "--source", str(clip), "--output", str(video),
-               "--output", str(lines_path), "--overwrite"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--source",
+        str(clip),
+        "--output",
+        str(video),
+        "--output",
+        str(lines_path),
+        "--overwrite",
+    ]
     # a shell without job control starts background jobs with SIGINT ignored: give the
     # child the default disposition, as a terminal would
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while len(_lines(lines_path)) < 5 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -102,7 +126,12 @@ def test_signals_are_recorded_and_a_third_one_ends_the_process():
         "    time.sleep(5)\n"
         "print('survived')\n"
     )
-    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=30,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert result.stdout.strip() == f"[{int(signal.SIGINT)}, {int(signal.SIGTERM)}]", result
     assert result.returncode == -signal.SIGTERM and "survived" not in result.stdout

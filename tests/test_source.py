@@ -18,7 +18,13 @@ def test_specs_pick_the_source(tmp_path):
     assert isinstance(open_source("/dev/video3"), CameraSource)
     synthetic = open_source("synthetic:320x240@15?frames=7&seed=3&live=1")
     assert isinstance(synthetic, SyntheticSource)
-    assert (synthetic.scene.width, synthetic.scene.height, synthetic.fps, synthetic.num_frames, synthetic.is_live) == (320, 240, 15, 7, True)
+    assert (
+        synthetic.scene.width,
+        synthetic.scene.height,
+        synthetic.fps,
+        synthetic.num_frames,
+        synthetic.is_live,
+    ) == (320, 240, 15, 7, True)
     assert open_source("synthetic").num_frames == 300
 
 

@@ -15,7 +15,10 @@ def test_coco_set_is_deterministic_and_consistent(tmp_path):
     assert [c["name"] for c in data["categories"]] == ["circle", "square", "triangle", "star"]
     assert len(data["images"]) == 6 and data["annotations"]
     for annotation in data["annotations"]:
-        rle = {"size": annotation["segmentation"]["size"], "counts": annotation["segmentation"]["counts"].encode()}
+        rle = {
+            "size": annotation["segmentation"]["size"],
+            "counts": annotation["segmentation"]["counts"].encode(),
+        }
         assert mask_utils.area(rle) == annotation["area"] >= 30
         np.testing.assert_allclose(mask_utils.toBbox(rle), annotation["bbox"])
 
@@ -28,7 +31,9 @@ def test_occlusion_leaves_visible_parts_only():
 
 
 def test_video_with_ground_truth(tmp_path):
-    video, truth = make_video_with_ground_truth(tmp_path / "clip.mp4", num_frames=8, seed=1, width=96, height=64)
+    video, truth = make_video_with_ground_truth(
+        tmp_path / "clip.mp4", num_frames=8, seed=1, width=96, height=64
+    )
     import av
 
     with av.open(str(video)) as container:

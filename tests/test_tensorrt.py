@@ -6,7 +6,10 @@ import pytest
 from engines.tensorrt import TensorRTEngine
 
 reason = TensorRTEngine.availability("cuda")
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(reason is not None, reason=f"TensorRT cannot run here: {reason}")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(reason is not None, reason=f"TensorRT cannot run here: {reason}"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,12 @@ def test_tf32_only_when_asked_for(standins, tiny_onnx, tmp_path, precision, tf32
     from engines.build import BuildOptions, build_engine
 
     _, trt = standins
-    build_engine(tiny_onnx, tmp_path / "m.engine", BuildOptions(precision=precision, profile=(1, 2, 4)), log=lambda _: None)
+    build_engine(
+        tiny_onnx,
+        tmp_path / "m.engine",
+        BuildOptions(precision=precision, profile=(1, 2, 4)),
+        log=lambda _: None,
+    )
     (build,) = trt.Builder.builds
     assert ("TF32" in build["flags"]) is tf32
     assert build["strongly_typed"]
@@ -62,7 +67,7 @@ def test_runtime_follows_the_call_sequence_and_matches_onnxruntime(standins, tin
             with stream:
                 outputs = engine.infer(cupy.asarray(images))
                 context = engine._context
-                sequence = context.calls[-(3 + len(engine._outputs)):]
+                sequence = context.calls[-(3 + len(engine._outputs)) :]
                 assert sequence[0] == ("set_input_shape", engine.input_spec.name, (batch, 3, 320, 320))
                 assert {call[1] for call in sequence[1:-1]} == {engine.input_spec.name, *engine._outputs}
                 assert sequence[-1] == ("execute_async_v3", stream.ptr)  # the caller's stream
@@ -87,7 +92,9 @@ def test_a_fixed_batch_engine_in_the_pipeline_pads_the_last_batch(standins, tiny
     with TensorRTEngine(path, log=lambda _: None) as engine:
         assert (engine.input_spec.min_batch, engine.max_batch) == (4, 4)
     options = RunOptions(model=path, backend="tensorrt", batch=4, score_threshold=0.9, progress=False)
-    with Pipeline(["synthetic:160x120@30?frames=6&seed=3"], [str(tmp_path / "out.jsonl")], options) as pipeline:
+    with Pipeline(
+        ["synthetic:160x120@30?frames=6&seed=3"], [str(tmp_path / "out.jsonl")], options
+    ) as pipeline:
         assert pipeline.run()["frames_out"] == 6
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 6
 

@@ -1,6 +1,9 @@
+import pytest
+
+pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
+
 import json
 
-import pytest
 import torch
 
 from yolact.config import TrainingConfig, load_model_config
@@ -11,16 +14,30 @@ from yolact.train import DataSpec, learning_rate, train
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     folder = tmp_path_factory.mktemp("train")
-    path = make_coco_dataset(folder, num_images=4, seed=1, width=96, height=96, objects=(1, 3), empty_fraction=0)
+    path = make_coco_dataset(
+        folder, num_images=4, seed=1, width=96, height=96, objects=(1, 3), empty_fraction=0
+    )
     return DataSpec(path, folder / "images")
 
 
 def tiny(max_iter, **training):
     config = load_model_config("yolact_tiny").replace(image_size=96)
     config = config.replace(priors=config.priors.__class__(scales=(8, 16, 32, 64, 96)))
-    return config.replace(training=TrainingConfig(lr=5e-3, batch_size=2, max_iter=max_iter, warmup_iters=2, lr_steps=(5,),
-                                                  log_interval=1, checkpoint_interval=3, val_interval=100, num_workers=0,
-                                                  max_expand=1.5, **training))
+    return config.replace(
+        training=TrainingConfig(
+            lr=5e-3,
+            batch_size=2,
+            max_iter=max_iter,
+            warmup_iters=2,
+            lr_steps=(5,),
+            log_interval=1,
+            checkpoint_interval=3,
+            val_interval=100,
+            num_workers=0,
+            max_expand=1.5,
+            **training,
+        )
+    )
 
 
 def test_schedule():
@@ -35,7 +52,9 @@ def test_resume_continues_the_same_run(data, tmp_path):
     straight = train(tiny(6), train_data=data, out_dir=tmp_path / "a", progress=False, log=lambda _: None)
     train(tiny(3), train_data=data, out_dir=tmp_path / "b", progress=False, log=lambda _: None)
     messages = []
-    resumed = train(tiny(6), train_data=data, out_dir=tmp_path / "b", resume=True, progress=False, log=messages.append)
+    resumed = train(
+        tiny(6), train_data=data, out_dir=tmp_path / "b", resume=True, progress=False, log=messages.append
+    )
     assert any("resumed from" in m and "iteration 3" in m for m in messages)
     assert straight.name == resumed.name
     a, b = torch.load(straight, weights_only=True), torch.load(resumed, weights_only=True)

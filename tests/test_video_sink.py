@@ -17,15 +17,18 @@ def meta(index, pts, time_base=MS):
     return FrameMeta(0, index, pts, time_base, 0.0, (64, 96))
 
 
-@pytest.mark.parametrize("case, source_pts, expected", [
-    ("kept as they are", [0, 33, 67, 100], [0, 33, 67, 100]),
-    ("variable gaps kept", [0, 33, 100, 300], [0, 33, 100, 300]),
-    ("a start offset is kept", [1400, 1433, 1467], [1400, 1433, 1467]),
-    ("a repeat moves one tick, later frames stay", [0, 33, 33, 67], [0, 33, 34, 67]),
-    ("a small step back moves one tick", [0, 33, 67, 50, 100], [0, 33, 67, 68, 100]),
-    ("missing pts: one frame after the last", [0, 33, None, 100], [0, 33, 66, 100]),
-    ("a restarted clock continues one frame later", [0, 33, 67, 100, 0, 33], [0, 33, 67, 100, 133, 166]),
-])
+@pytest.mark.parametrize(
+    "case, source_pts, expected",
+    [
+        ("kept as they are", [0, 33, 67, 100], [0, 33, 67, 100]),
+        ("variable gaps kept", [0, 33, 100, 300], [0, 33, 100, 300]),
+        ("a start offset is kept", [1400, 1433, 1467], [1400, 1433, 1467]),
+        ("a repeat moves one tick, later frames stay", [0, 33, 33, 67], [0, 33, 34, 67]),
+        ("a small step back moves one tick", [0, 33, 67, 50, 100], [0, 33, 67, 68, 100]),
+        ("missing pts: one frame after the last", [0, 33, None, 100], [0, 33, 66, 100]),
+        ("a restarted clock continues one frame later", [0, 33, 67, 100, 0, 33], [0, 33, 67, 100, 133, 166]),
+    ],
+)
 def test_timeline(case, source_pts, expected):
     timeline = Timeline(MS, Fraction(30))
     assert [timeline.next(meta(i, pts)) for i, pts in enumerate(source_pts)] == expected, case

@@ -62,19 +62,28 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     except Exception as error:  # torch raises many types for a bad file: pickle, zip, EOF, Runtime
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointCorruptError(
-            f"{path} is not a readable PyTorch checkpoint ({reason[:200]}); expected a .pth state_dict such as yolact_resnet50_54_800000.pth"
+            f"{path} is not a readable PyTorch checkpoint ({reason[:200]}); expected a .pth state_dict "
+            f"such as yolact_resnet50_54_800000.pth"
         ) from None
     if isinstance(loaded, Mapping):
         for wrapper in ("model", "state_dict"):
             if isinstance(loaded.get(wrapper), Mapping):
                 loaded = loaded[wrapper]
                 break
-    if not isinstance(loaded, Mapping) or not loaded or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        raise CheckpointCorruptError(f"{path} does not hold a state_dict of tensors (found {type(loaded).__name__})")
+    if (
+        not isinstance(loaded, Mapping)
+        or not loaded
+        or not all(isinstance(v, torch.Tensor) for v in loaded.values())
+    ):
+        raise CheckpointCorruptError(
+            f"{path} does not hold a state_dict of tensors (found {type(loaded).__name__})"
+        )
     return dict(loaded)
 
 
-def read_architecture(state_dict: Mapping[str, torch.Tensor], *, num_anchors: int = 3) -> CheckpointArchitecture:
+def read_architecture(
+    state_dict: Mapping[str, torch.Tensor], *, num_anchors: int = 3
+) -> CheckpointArchitecture:
     """Infer backbone depth, block type, widths and class count from keys and shapes."""
     blocks_per_stage: dict[int, int] = {}
     for key in state_dict:
@@ -113,7 +122,9 @@ def load_weights(model: torch.nn.Module, path: str | Path) -> None:
     load_state_dict_checked(model, state_dict, source=str(path))
 
 
-def load_state_dict_checked(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str) -> None:
+def load_state_dict_checked(
+    model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *, source: str
+) -> None:
     """``load_state_dict(strict=True)`` preceded by architecture and key/shape checks.
 
     As the original loader does, extra ``fpn.downsample_layers.N`` beyond the config's
@@ -123,15 +134,22 @@ def load_state_dict_checked(model: torch.nn.Module, state_dict: Mapping[str, tor
     state_dict = {
         key: value
         for key, value in state_dict.items()
-        if not (key.startswith("fpn.downsample_layers.") and int(key.split(".")[2]) >= config.fpn.num_downsample)
+        if not (
+            key.startswith("fpn.downsample_layers.") and int(key.split(".")[2]) >= config.fpn.num_downsample
+        )
     }
     found = read_architecture(state_dict, num_anchors=config.priors.num_anchors)
     expected = _config_architecture(config)
     if _differs(found, expected):
         presets = matching_presets(found)
-        hint = f"it looks like preset {' or '.join(presets)}: use --config {presets[0]}" if presets else "no shipped preset matches it: pass a model YAML that describes it"
+        hint = (
+            f"it looks like preset {' or '.join(presets)}: use --config {presets[0]}"
+            if presets
+            else "no shipped preset matches it: pass a model YAML that describes it"
+        )
         raise ArchitectureMismatchError(
-            f"{source} holds {found.describe()}, but config {config.name} expects {expected.describe()}; {hint}"
+            f"{source} holds {found.describe()}, but config {config.name} expects {expected.describe()}; "
+            f"{hint}"
         )
     own = model.state_dict()
     missing = [key for key in own if key not in state_dict]
@@ -143,7 +161,8 @@ def load_state_dict_checked(model: torch.nn.Module, state_dict: Mapping[str, tor
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected key(s) e.g. {_few(unexpected)}")
         raise StateDictMismatchError(
-            f"{source} does not fit config {config.name}: {'; '.join(parts)}; is it an original-format YOLACT checkpoint?"
+            f"{source} does not fit config {config.name}: {'; '.join(parts)}; is it an original-format "
+            f"YOLACT checkpoint?"
         )
     wrong = [
         f"{key} {tuple(state_dict[key].shape)} vs {tuple(tensor.shape)}"
@@ -152,7 +171,8 @@ def load_state_dict_checked(model: torch.nn.Module, state_dict: Mapping[str, tor
     ]
     if wrong:
         raise StateDictMismatchError(
-            f"{source} does not fit config {config.name}: {len(wrong)} shape mismatch(es) (checkpoint vs model) e.g. {_few(wrong)}"
+            f"{source} does not fit config {config.name}: {len(wrong)} shape mismatch(es) (checkpoint vs "
+            f"model) e.g. {_few(wrong)}"
         )
     model.load_state_dict(state_dict, strict=True)
 

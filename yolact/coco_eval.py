@@ -25,7 +25,9 @@ from yolact.image_transform import frames_to_network_input
 METRIC_NAMES = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large")
 
 
-def score_results(annotation_file: str | Path, results: list[dict], *, quiet: bool = True) -> dict[str, dict[str, float]]:
+def score_results(
+    annotation_file: str | Path, results: list[dict], *, quiet: bool = True
+) -> dict[str, dict[str, float]]:
     """COCOeval of ``results`` against the annotation file: {"box": {...}, "mask": {...}}."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -37,7 +39,9 @@ def score_results(annotation_file: str | Path, results: list[dict], *, quiet: bo
             if not results:
                 scores[name] = dict.fromkeys(METRIC_NAMES, 0.0)
                 continue
-            predictions = truth.loadRes([dict(item) for item in results])  # loadRes adds keys: keep ours intact
+            predictions = truth.loadRes(
+                [dict(item) for item in results]
+            )  # loadRes adds keys: keep ours intact
             evaluator = COCOeval(truth, predictions, iou_type)
             evaluator.evaluate()
             evaluator.accumulate()
@@ -46,8 +50,16 @@ def score_results(annotation_file: str | Path, results: list[dict], *, quiet: bo
     return scores
 
 
-def predict_dataset(infer: Callable, annotation_file: str | Path, image_folder: str | Path, *, config, batch_size: int = 4,
-                    params: DetectionParams | None = None, progress: Callable[[int, int], None] | None = None) -> list[dict]:
+def predict_dataset(
+    infer: Callable,
+    annotation_file: str | Path,
+    image_folder: str | Path,
+    *,
+    config,
+    batch_size: int = 4,
+    params: DetectionParams | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict]:
     """Run ``infer`` over every image of the set; COCO results with the file's category ids."""
     import cv2
     from pycocotools.coco import COCO
@@ -56,8 +68,10 @@ def predict_dataset(infer: Callable, annotation_file: str | Path, image_folder: 
         coco = COCO(str(annotation_file))
     categories = sorted(coco.getCatIds())
     by_name = {c["name"]: c["id"] for c in coco.loadCats(categories)}
-    category_ids = [by_name.get(name, categories[index] if index < len(categories) else index + 1)
-                    for index, name in enumerate(config.class_names)]
+    category_ids = [
+        by_name.get(name, categories[index] if index < len(categories) else index + 1)
+        for index, name in enumerate(config.class_names)
+    ]
     params = params or DetectionParams.from_config(config.detection, config.priors.variances)
     from yolact.priors import priors_for_config
 
@@ -73,18 +87,36 @@ def predict_dataset(infer: Callable, annotation_file: str | Path, image_folder: 
             if frame is None:
                 raise InputNotFoundError(f"image {path} is missing or unreadable")
             frames.append(frame)
-        loc, conf, mask, proto = (np.asarray(a) for a in infer(frames_to_network_input(frames, config.image_size)))
+        loc, conf, mask, proto = (
+            np.asarray(a) for a in infer(frames_to_network_input(frames, config.image_size))
+        )
         for position, (image_id, frame) in enumerate(zip(chunk, frames)):
-            detections = detect(loc[position], conf[position], mask[position], proto[position], priors,
-                                frame_size=frame.shape[:2], params=params, image_size=config.image_size,
-                                class_names=config.class_names)
+            detections = detect(
+                loc[position],
+                conf[position],
+                mask[position],
+                proto[position],
+                priors,
+                frame_size=frame.shape[:2],
+                params=params,
+                image_size=config.image_size,
+                class_names=config.class_names,
+            )
             results.extend(to_coco_results(detections, image_id=image_id, category_ids=category_ids))
         if progress:
             progress(min(start + batch_size, len(image_ids)), len(image_ids))
     return results
 
 
-def evaluate(infer: Callable, annotation_file, image_folder, *, config, results_path: str | Path | None = None, **kwargs) -> dict:
+def evaluate(
+    infer: Callable,
+    annotation_file,
+    image_folder,
+    *,
+    config,
+    results_path: str | Path | None = None,
+    **kwargs,
+) -> dict:
     results = predict_dataset(infer, annotation_file, image_folder, config=config, **kwargs)
     if results_path is not None:
         Path(results_path).write_text(json.dumps(results))

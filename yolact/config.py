@@ -32,9 +32,17 @@ class BackboneConfig:
     stem_channels: int = 64
 
     def __post_init__(self) -> None:
-        require(self.block in BLOCK_EXPANSION, "block", f"must be one of {sorted(BLOCK_EXPANSION)}, got {self.block!r}")
+        require(
+            self.block in BLOCK_EXPANSION,
+            "block",
+            f"must be one of {sorted(BLOCK_EXPANSION)}, got {self.block!r}",
+        )
         require(len(self.layers) == 4, "layers", f"needs 4 stages, got {len(self.layers)}")
-        require(all(n >= 1 for n in self.layers), "layers", f"every stage needs >= 1 block, got {list(self.layers)}")
+        require(
+            all(n >= 1 for n in self.layers),
+            "layers",
+            f"every stage needs >= 1 block, got {list(self.layers)}",
+        )
         require(self.stem_channels >= 1, "stem_channels", f"must be positive, got {self.stem_channels}")
 
     @property
@@ -76,9 +84,21 @@ class PriorConfig:
     variances: tuple[float, ...] = (0.1, 0.2)
 
     def __post_init__(self) -> None:
-        require(len(self.scales) >= 1 and all(s > 0 for s in self.scales), "scales", f"must be positive, got {list(self.scales)}")
-        require(len(self.aspect_ratios) >= 1 and all(a > 0 for a in self.aspect_ratios), "aspect_ratios", f"must be positive, got {list(self.aspect_ratios)}")
-        require(len(self.variances) == 2 and all(v > 0 for v in self.variances), "variances", f"needs two positive numbers, got {list(self.variances)}")
+        require(
+            len(self.scales) >= 1 and all(s > 0 for s in self.scales),
+            "scales",
+            f"must be positive, got {list(self.scales)}",
+        )
+        require(
+            len(self.aspect_ratios) >= 1 and all(a > 0 for a in self.aspect_ratios),
+            "aspect_ratios",
+            f"must be positive, got {list(self.aspect_ratios)}",
+        )
+        require(
+            len(self.variances) == 2 and all(v > 0 for v in self.variances),
+            "variances",
+            f"needs two positive numbers, got {list(self.variances)}",
+        )
 
     @property
     def num_anchors(self) -> int:
@@ -118,7 +138,11 @@ class LossConfig:
     masks_to_train: int = 100
 
     def __post_init__(self) -> None:
-        require(0 < self.neg_thresh <= self.pos_thresh <= 1, "pos_thresh", f"need 0 < neg_thresh <= pos_thresh <= 1, got {self.neg_thresh}, {self.pos_thresh}")
+        require(
+            0 < self.neg_thresh <= self.pos_thresh <= 1,
+            "pos_thresh",
+            f"need 0 < neg_thresh <= pos_thresh <= 1, got {self.neg_thresh}, {self.pos_thresh}",
+        )
         require(self.negpos_ratio >= 1, "negpos_ratio", f"must be >= 1, got {self.negpos_ratio}")
         require(self.masks_to_train >= 1, "masks_to_train", f"must be >= 1, got {self.masks_to_train}")
 
@@ -148,7 +172,11 @@ class TrainingConfig:
         require(self.lr > 0, "lr", f"must be positive, got {self.lr}")
         require(self.batch_size >= 1, "batch_size", f"must be >= 1, got {self.batch_size}")
         require(self.max_iter >= 1, "max_iter", f"must be >= 1, got {self.max_iter}")
-        require(list(self.lr_steps) == sorted(self.lr_steps), "lr_steps", f"must be increasing, got {list(self.lr_steps)}")
+        require(
+            list(self.lr_steps) == sorted(self.lr_steps),
+            "lr_steps",
+            f"must be increasing, got {list(self.lr_steps)}",
+        )
         require(self.max_expand >= 1, "max_expand", f"must be >= 1, got {self.max_expand}")
 
 
@@ -175,7 +203,8 @@ class YolactConfig:
         require(
             len(self.priors.scales) == self.num_levels,
             "priors.scales",
-            f"needs one scale per FPN level: {self.num_levels} (3 + fpn.num_downsample), got {len(self.priors.scales)}",
+            f"needs one scale per FPN level: {self.num_levels} (3 + fpn.num_downsample), got "
+            f"{len(self.priors.scales)}",
         )
 
     @property
@@ -225,7 +254,9 @@ class YolactConfig:
 
 def preset_names() -> list[str]:
     """Names of the model presets shipped in configs/models/."""
-    return sorted(path.name.removesuffix(".yaml") for path in _preset_dir().iterdir() if path.name.endswith(".yaml"))
+    return sorted(
+        path.name.removesuffix(".yaml") for path in _preset_dir().iterdir() if path.name.endswith(".yaml")
+    )
 
 
 def load_model_config(name_or_path: str | Path) -> YolactConfig:
@@ -235,7 +266,9 @@ def load_model_config(name_or_path: str | Path) -> YolactConfig:
         return YolactConfig.from_dict(load_yaml_file(text))
     preset = _preset_dir() / f"{text}.yaml"
     if not preset.is_file():
-        raise ConfigError(f"unknown preset {text!r}; available: {', '.join(preset_names())} (or a path to a .yaml file)")
+        raise ConfigError(
+            f"unknown preset {text!r}; available: {', '.join(preset_names())} (or a path to a .yaml file)"
+        )
     with importlib.resources.as_file(preset) as path:
         return YolactConfig.from_dict(load_yaml_file(path))
 

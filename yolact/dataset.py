@@ -46,14 +46,23 @@ class Targets:
 
 class CocoDataset(torch.utils.data.Dataset):
     """Args:
-        annotation_file: COCO json. image_folder: where ``file_name`` paths are relative to.
-        image_size: network input side S. augment: the original's training augmentations.
-        class_names: map categories by name to these classes (default: the file's order).
-        seed: for the augmentation generator (each item draws from seed + index + epoch).
+    annotation_file: COCO json. image_folder: where ``file_name`` paths are relative to.
+    image_size: network input side S. augment: the original's training augmentations.
+    class_names: map categories by name to these classes (default: the file's order).
+    seed: for the augmentation generator (each item draws from seed + index + epoch).
     """
 
-    def __init__(self, annotation_file: str | Path, image_folder: str | Path, *, image_size: int, augment: bool = False,
-                 class_names: tuple[str, ...] | None = None, seed: int = 0, max_expand: float = 4.0):
+    def __init__(
+        self,
+        annotation_file: str | Path,
+        image_folder: str | Path,
+        *,
+        image_size: int,
+        augment: bool = False,
+        class_names: tuple[str, ...] | None = None,
+        seed: int = 0,
+        max_expand: float = 4.0,
+    ):
         from pycocotools.coco import COCO
 
         annotation_file, self.image_folder = Path(annotation_file), Path(image_folder)
@@ -71,7 +80,9 @@ class CocoDataset(torch.utils.data.Dataset):
             by_name = {c["name"]: c["id"] for c in categories}
             missing = [name for name in class_names if name not in by_name]
             if missing:
-                raise ConfigError(f"{annotation_file}: classes {missing} are not among its categories {sorted(by_name)}")
+                raise ConfigError(
+                    f"{annotation_file}: classes {missing} are not among its categories {sorted(by_name)}"
+                )
             self.class_names = tuple(class_names)
             self.category_to_class = {by_name[name]: index for index, name in enumerate(class_names)}
         self.image_ids = sorted(self.coco.getImgIds())
@@ -107,9 +118,14 @@ class CocoDataset(torch.utils.data.Dataset):
             masks.append(self.coco.annToMask(annotation))
             areas.append(annotation.get("area", w * h))
         return (
-            image, image_id, width, height,
-            np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(labels, np.int64),
-            np.asarray(masks, np.uint8).reshape(-1, height, width), np.asarray(crowd, np.float32).reshape(-1, 4),
+            image,
+            image_id,
+            width,
+            height,
+            np.asarray(boxes, np.float32).reshape(-1, 4),
+            np.asarray(labels, np.int64),
+            np.asarray(masks, np.uint8).reshape(-1, height, width),
+            np.asarray(crowd, np.float32).reshape(-1, 4),
             np.asarray(areas, np.float32),
         )
 
@@ -118,7 +134,9 @@ class CocoDataset(torch.utils.data.Dataset):
         size = self.image_size
         if self.augment:
             rng = np.random.default_rng([self.seed, index, self.epoch])
-            image, masks, boxes, labels = augment(image, masks, boxes, labels, rng, size=size, max_expand=self.max_expand)
+            image, masks, boxes, labels = augment(
+                image, masks, boxes, labels, rng, size=size, max_expand=self.max_expand
+            )
             crowd = np.zeros((0, 4), np.float32)  # crowd regions do not follow the crops
         else:
             image, masks, boxes = resize(image, masks, boxes, size)
@@ -126,8 +144,16 @@ class CocoDataset(torch.utils.data.Dataset):
         sides = boxes[:, 2:] - boxes[:, :2]
         keep = np.all(sides > MIN_BOX_SIDE_PIXELS, axis=1) if len(boxes) else np.zeros(0, bool)
         masks = masks[keep]
-        targets = Targets(boxes[keep].astype(np.float32), labels[keep], masks, crowd.astype(np.float32),
-                          masks.sum(axis=(1, 2)).astype(np.float32), image_id, width, height)
+        targets = Targets(
+            boxes[keep].astype(np.float32),
+            labels[keep],
+            masks,
+            crowd.astype(np.float32),
+            masks.sum(axis=(1, 2)).astype(np.float32),
+            image_id,
+            width,
+            height,
+        )
         return to_network_tensor(image), targets
 
 

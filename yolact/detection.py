@@ -27,7 +27,9 @@ _CONFIG_DEFAULTS = DetectionConfig()
 class DetectionParams:
     """Thresholds of one run: a model's DetectionConfig, possibly overridden."""
 
-    conf_thresh: float = _CONFIG_DEFAULTS.conf_thresh  # defaults: DetectionConfig's (the original's), one source
+    conf_thresh: float = (
+        _CONFIG_DEFAULTS.conf_thresh
+    )  # defaults: DetectionConfig's (the original's), one source
     top_k: int = _CONFIG_DEFAULTS.top_k
     nms_thresh: float = _CONFIG_DEFAULTS.nms_thresh
     max_detections: int = _CONFIG_DEFAULTS.max_detections
@@ -35,17 +37,34 @@ class DetectionParams:
     variances: tuple[float, float] = DEFAULT_VARIANCES
     score_threshold: float = 0.0  # drop survivors at or below it before masks are built
 
-
     @classmethod
-    def from_config(cls, config: DetectionConfig, variances: Sequence[float] = DEFAULT_VARIANCES, **overrides) -> DetectionParams:
-        values = dict(conf_thresh=config.conf_thresh, top_k=config.top_k, nms_thresh=config.nms_thresh,
-                      max_detections=config.max_detections, nms=config.nms, variances=tuple(variances))
+    def from_config(
+        cls, config: DetectionConfig, variances: Sequence[float] = DEFAULT_VARIANCES, **overrides
+    ) -> DetectionParams:
+        values = dict(
+            conf_thresh=config.conf_thresh,
+            top_k=config.top_k,
+            nms_thresh=config.nms_thresh,
+            max_detections=config.max_detections,
+            nms=config.nms,
+            variances=tuple(variances),
+        )
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
 
-def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int], params: DetectionParams,
-           image_size: int, class_names: tuple[str, ...] = ()) -> Detections:
+def detect(
+    loc,
+    conf,
+    mask_coeffs,
+    proto,
+    priors,
+    *,
+    frame_size: tuple[int, int],
+    params: DetectionParams,
+    image_size: int,
+    class_names: tuple[str, ...] = (),
+) -> Detections:
     """One image's network outputs → Detections in frame pixels.
 
     Args:
@@ -62,21 +81,38 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
         return Detections.empty(frame_size, proto_h, xp, class_names)
     # detection math is float32 whatever the network ran in: fp16 boxes are off by up to
     # 2 px at 1920 px, and IoU / score comparisons in fp16 change which boxes survive
-    boxes = decode_boxes(loc[candidates].astype(xp.float32), priors[candidates].astype(xp.float32), params.variances)
+    boxes = decode_boxes(
+        loc[candidates].astype(xp.float32), priors[candidates].astype(xp.float32), params.variances
+    )
     scores = foreground[candidates].astype(xp.float32).T  # [C, n]
     if params.nms == "fast":
         # with a score threshold, classes that cannot reach it are skipped: their survivors
         # would all be dropped, and per-class NMS and the best-first cut do not depend on them
-        active = xp.nonzero(scores.max(axis=1) > params.score_threshold)[0] if params.score_threshold > 0 else None
-        keep, class_ids, kept_scores = fast_nms(boxes, scores if active is None else scores[active], iou_threshold=params.nms_thresh,
-                                                top_k=params.top_k, max_detections=params.max_detections)
+        active = (
+            xp.nonzero(scores.max(axis=1) > params.score_threshold)[0] if params.score_threshold > 0 else None
+        )
+        keep, class_ids, kept_scores = fast_nms(
+            boxes,
+            scores if active is None else scores[active],
+            iou_threshold=params.nms_thresh,
+            top_k=params.top_k,
+            max_detections=params.max_detections,
+        )
         if active is not None:
             class_ids = active[class_ids]
     elif params.nms == "cross_class":
-        keep, class_ids, kept_scores = cross_class_fast_nms(boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k)
+        keep, class_ids, kept_scores = cross_class_fast_nms(
+            boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k
+        )
     elif params.nms == "standard":
-        keep, class_ids, kept_scores = standard_nms(boxes, scores, iou_threshold=params.nms_thresh, conf_thresh=params.conf_thresh,
-                                                    max_detections=params.max_detections, image_size=image_size)
+        keep, class_ids, kept_scores = standard_nms(
+            boxes,
+            scores,
+            iou_threshold=params.nms_thresh,
+            conf_thresh=params.conf_thresh,
+            max_detections=params.max_detections,
+            image_size=image_size,
+        )
     else:
         raise ValueError(f"unknown nms {params.nms!r}")
     if params.score_threshold > 0:  # as the original's display path: before the masks
@@ -88,16 +124,41 @@ def detect(loc, conf, mask_coeffs, proto, priors, *, frame_size: tuple[int, int]
     masks = proto.reshape(-1, num_prototypes).astype(xp.float32) @ coefficients.T  # [Hp*Wp, N]
     masks = _sigmoid(xp, masks.T.reshape(-1, proto_h, proto_w))
     masks = crop_masks(masks, boxes)
-    return Detections(boxes_to_pixels(boxes, frame_size), kept_scores.astype(xp.float32), class_ids.astype(xp.int64),
-                      masks.astype(xp.float32), frame_size, class_names)
+    return Detections(
+        boxes_to_pixels(boxes, frame_size),
+        kept_scores.astype(xp.float32),
+        class_ids.astype(xp.int64),
+        masks.astype(xp.float32),
+        frame_size,
+        class_names,
+    )
 
 
-def detect_batch(loc, conf, mask_coeffs, proto, priors, *, frame_sizes: Sequence[tuple[int, int]], params: DetectionParams,
-                 image_size: int, class_names: tuple[str, ...] = ()) -> list[Detections]:
+def detect_batch(
+    loc,
+    conf,
+    mask_coeffs,
+    proto,
+    priors,
+    *,
+    frame_sizes: Sequence[tuple[int, int]],
+    params: DetectionParams,
+    image_size: int,
+    class_names: tuple[str, ...] = (),
+) -> list[Detections]:
     """A batch of the network contract ([B, ...] arrays) → one Detections per image."""
     return [
-        detect(loc[index], conf[index], mask_coeffs[index], proto[index], priors, frame_size=frame_sizes[index],
-               params=params, image_size=image_size, class_names=class_names)
+        detect(
+            loc[index],
+            conf[index],
+            mask_coeffs[index],
+            proto[index],
+            priors,
+            frame_size=frame_sizes[index],
+            params=params,
+            image_size=image_size,
+            class_names=class_names,
+        )
         for index in range(len(frame_sizes))
     ]
 
@@ -114,7 +175,12 @@ def crop_masks(masks, boxes_xyxy, padding: int = MASK_CROP_PADDING):
     y1, y2 = _sanitize(boxes_xyxy[:, 1], boxes_xyxy[:, 3], height, padding)
     cols = xp.arange(width, dtype=x1.dtype)[None, None, :]
     rows = xp.arange(height, dtype=y1.dtype)[None, :, None]
-    inside = (cols >= x1[:, None, None]) & (cols < x2[:, None, None]) & (rows >= y1[:, None, None]) & (rows < y2[:, None, None])
+    inside = (
+        (cols >= x1[:, None, None])
+        & (cols < x2[:, None, None])
+        & (rows >= y1[:, None, None])
+        & (rows < y2[:, None, None])
+    )
     return masks * inside
 
 

@@ -49,15 +49,28 @@ class Detections:
         return get_array_module(self.scores)
 
     @classmethod
-    def empty(cls, frame_size: tuple[int, int], proto_size: int, xp=np, class_names: tuple[str, ...] = ()) -> Detections:
+    def empty(
+        cls, frame_size: tuple[int, int], proto_size: int, xp=np, class_names: tuple[str, ...] = ()
+    ) -> Detections:
         return cls(
-            xp.zeros((0, 4), xp.int64), xp.zeros(0, xp.float32), xp.zeros(0, xp.int64),
-            xp.zeros((0, proto_size, proto_size), xp.float32), frame_size, class_names,
+            xp.zeros((0, 4), xp.int64),
+            xp.zeros(0, xp.float32),
+            xp.zeros(0, xp.int64),
+            xp.zeros((0, proto_size, proto_size), xp.float32),
+            frame_size,
+            class_names,
         )
 
     def select(self, keep) -> Detections:
         """A subset by boolean mask or index array (order kept)."""
-        return Detections(self.boxes_xyxy[keep], self.scores[keep], self.class_ids[keep], self.masks_lowres[keep], self.frame_size, self.class_names)
+        return Detections(
+            self.boxes_xyxy[keep],
+            self.scores[keep],
+            self.class_ids[keep],
+            self.masks_lowres[keep],
+            self.frame_size,
+            self.class_names,
+        )
 
     def filter(self, *, min_score: float = 0.0, class_ids=None) -> Detections:
         """Instances with score > min_score (strictly, as the original's display
@@ -71,7 +84,11 @@ class Detections:
     def to_numpy(self) -> Detections:
         if self.xp is np:
             return self
-        return Detections(*(a.get() for a in (self.boxes_xyxy, self.scores, self.class_ids, self.masks_lowres)), self.frame_size, self.class_names)
+        return Detections(
+            *(a.get() for a in (self.boxes_xyxy, self.scores, self.class_ids, self.masks_lowres)),
+            self.frame_size,
+            self.class_names,
+        )
 
     def label(self, index: int) -> str:
         class_id = int(self.class_ids[index])
@@ -113,7 +130,9 @@ class Detections:
         return masks
 
 
-def resize_bilinear(image, size: tuple[int, int], *, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None):
+def resize_bilinear(
+    image, size: tuple[int, int], *, rows: tuple[int, int] | None = None, cols: tuple[int, int] | None = None
+):
     """Bilinear resize of a 2-D float array to ``size`` (H, W), torch's align_corners=False
     convention, evaluated only on output rows [r0, r1) and columns [c0, c1)."""
     xp = get_array_module(image)

@@ -36,7 +36,14 @@ def instance_rles(detections: Detections) -> list[dict[str, Any]]:
     return rles
 
 
-def to_json_record(detections: Detections, *, frame_index: int, pts: float | None = None, stream_id: int = 0, masks: bool = True) -> dict[str, Any]:
+def to_json_record(
+    detections: Detections,
+    *,
+    frame_index: int,
+    pts: float | None = None,
+    stream_id: int = 0,
+    masks: bool = True,
+) -> dict[str, Any]:
     """One frame's detections as a JSON-ready dict (boxes in frame pixels, xyxy)."""
     detections = detections.to_numpy()
     rles = instance_rles(detections) if masks else [None] * len(detections)
@@ -52,14 +59,23 @@ def to_json_record(detections: Detections, *, frame_index: int, pts: float | Non
             item["mask_rle"] = rles[index]
         instances.append(item)
     height, width = detections.frame_size
-    return {"stream_id": stream_id, "frame_index": frame_index, "pts": pts, "height": height, "width": width, "detections": instances}
+    return {
+        "stream_id": stream_id,
+        "frame_index": frame_index,
+        "pts": pts,
+        "height": height,
+        "width": width,
+        "detections": instances,
+    }
 
 
 def to_json_line(detections: Detections, **kwargs) -> str:
     return json.dumps(to_json_record(detections, **kwargs), separators=(",", ":"))
 
 
-def to_coco_results(detections: Detections, *, image_id: int, category_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+def to_coco_results(
+    detections: Detections, *, image_id: int, category_ids: Sequence[int] | None = None
+) -> list[dict[str, Any]]:
     """COCO results entries (bbox as [x, y, w, h], segmentation RLE, score).
 
     ``category_ids[class_id]`` maps to COCO's ids (``COCO_CATEGORY_IDS`` for the 80-class
@@ -71,11 +87,13 @@ def to_coco_results(detections: Detections, *, image_id: int, category_ids: Sequ
     for index in range(len(detections)):
         class_id = int(detections.class_ids[index])
         x1, y1, x2, y2 = (int(v) for v in detections.boxes_xyxy[index])
-        results.append({
-            "image_id": image_id,
-            "category_id": int(category_ids[class_id]) if category_ids is not None else class_id + 1,
-            "bbox": [x1, y1, x2 - x1, y2 - y1],
-            "score": float(detections.scores[index]),
-            "segmentation": rles[index],
-        })
+        results.append(
+            {
+                "image_id": image_id,
+                "category_id": int(category_ids[class_id]) if category_ids is not None else class_id + 1,
+                "bbox": [x1, y1, x2 - x1, y2 - y1],
+                "score": float(detections.scores[index]),
+                "segmentation": rles[index],
+            }
+        )
     return results

@@ -188,15 +188,23 @@ def verify_onnx(
         rows = []
         for name, want, got in zip(OUTPUT_NAMES, expected, actual):
             if want.shape != got.shape:
-                raise VerificationError(f"{path}: output {name} has shape {got.shape} in ONNX Runtime, {want.shape} in PyTorch")
+                raise VerificationError(
+                    f"{path}: output {name} has shape {got.shape} in ONNX Runtime, {want.shape} in PyTorch"
+                )
             max_reference = float(np.abs(want).max())
-            rows.append(OutputParity(batch, name, _max_abs_diff(got, want), max_reference, atol + rtol * max_reference))
+            rows.append(
+                OutputParity(
+                    batch, name, _max_abs_diff(got, want), max_reference, atol + rtol * max_reference
+                )
+            )
         if not all(row.within_tolerance for row in rows):
             exact_model = exact_model or copy.deepcopy(model).double()
             with torch.no_grad():
                 exact = [t.numpy() for t in exact_model(torch.from_numpy(images).double())]
             rows = [
-                dataclasses.replace(row, onnx_vs_float64=_max_abs_diff(got, ref), torch_vs_float64=_max_abs_diff(want, ref))
+                dataclasses.replace(
+                    row, onnx_vs_float64=_max_abs_diff(got, ref), torch_vs_float64=_max_abs_diff(want, ref)
+                )
                 for row, got, want, ref in zip(rows, actual, expected, exact)
             ]
         report.extend(rows)
@@ -204,8 +212,10 @@ def verify_onnx(
     if failed:
         worst = max(failed, key=lambda item: item.max_abs_diff / item.tolerance)
         raise VerificationError(
-            f"{path}: ONNX Runtime disagrees with PyTorch on {', '.join(f'{i.name}@batch{i.batch}' for i in failed)} "
-            f"(worst: {worst.name} max |diff| {worst.max_abs_diff:.3g} > tolerance {worst.tolerance:.3g} = atol {atol:g} + rtol {rtol:g} x max |value| {worst.max_abs_reference:.3g}, "
+            f"{path}: ONNX Runtime disagrees with PyTorch on "
+            f"{', '.join(f'{i.name}@batch{i.batch}' for i in failed)} "
+            f"(worst: {worst.name} max |diff| {worst.max_abs_diff:.3g} > tolerance {worst.tolerance:.3g} = "
+            f"atol {atol:g} + rtol {rtol:g} x max |value| {worst.max_abs_reference:.3g}, "
             f"and {worst.onnx_vs_float64:.3g} from float64 vs PyTorch's own {worst.torch_vs_float64:.3g})"
         )
     return report

@@ -16,9 +16,9 @@ from torch import nn
 
 class FPN(nn.Module):
     """Args:
-        in_channels: channels of C3, C4, C5 (bottom-up order).
-        channels: width of every pyramid level.
-        num_downsample: extra levels made by 3x3 stride-2 convs on the last level.
+    in_channels: channels of C3, C4, C5 (bottom-up order).
+    channels: width of every pyramid level.
+    num_downsample: extra levels made by 3x3 stride-2 convs on the last level.
     """
 
     def __init__(self, *, in_channels: Sequence[int], channels: int = 256, num_downsample: int = 2):

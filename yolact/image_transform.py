@@ -17,7 +17,9 @@ MEAN_RGB = np.array([123.68, 116.78, 103.94], dtype=np.float32)
 STD_RGB = np.array([58.40, 57.12, 57.38], dtype=np.float32)
 # (v - mean) / std for every uint8 value, per RGB channel: one table lookup per pixel
 # replaces the float arithmetic (same float32 results, ~10x faster on a 2-core CPU).
-_NORMALISE_LUT = ((np.arange(256, dtype=np.float32)[None, :] - MEAN_RGB[:, None]) / STD_RGB[:, None]).astype(np.float32)
+_NORMALISE_LUT = ((np.arange(256, dtype=np.float32)[None, :] - MEAN_RGB[:, None]) / STD_RGB[:, None]).astype(
+    np.float32
+)
 _NORMALISE_LUT.flags.writeable = False
 
 
@@ -31,7 +33,9 @@ def frames_to_network_input(frames_bgr: Sequence[np.ndarray], size: int, dtype=n
     batch = np.empty((len(frames_bgr), 3, size, size), dtype=np.float32)
     for index, frame in enumerate(frames_bgr):
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(f"frame {index}: expected uint8 [H, W, 3] BGR, got {frame.dtype} {list(frame.shape)}")
+            raise ValueError(
+                f"frame {index}: expected uint8 [H, W, 3] BGR, got {frame.dtype} {list(frame.shape)}"
+            )
         resized = cv2.resize(frame, (size, size), interpolation=cv2.INTER_LINEAR)
         for channel, plane in enumerate(cv2.split(resized)[::-1]):
             np.take(_NORMALISE_LUT[channel], plane, out=batch[index, channel])

@@ -49,22 +49,39 @@ def box_iou(boxes_a: torch.Tensor, boxes_b: torch.Tensor) -> torch.Tensor:
 def encode(matched_xyxy: torch.Tensor, priors: torch.Tensor, variances=(0.1, 0.2)) -> torch.Tensor:
     centre = (matched_xyxy[:, :2] + matched_xyxy[:, 2:]) / 2
     size = (matched_xyxy[:, 2:] - matched_xyxy[:, :2]).clamp(min=1e-6)
-    return torch.cat([(centre - priors[:, :2]) / (variances[0] * priors[:, 2:]), torch.log(size / priors[:, 2:]) / variances[1]], 1)
+    return torch.cat(
+        [
+            (centre - priors[:, :2]) / (variances[0] * priors[:, 2:]),
+            torch.log(size / priors[:, 2:]) / variances[1],
+        ],
+        1,
+    )
 
 
 class YolactLoss(torch.nn.Module):
     """Args:
-        priors: float32 [P, 4] (cx, cy, w, h) of the network (``priors_for_config``).
-        num_classes: classes including background.
-        config: LossConfig (thresholds and weights).
-        seed: for choosing which positives train masks when there are more than masks_to_train.
+    priors: float32 [P, 4] (cx, cy, w, h) of the network (``priors_for_config``).
+    num_classes: classes including background.
+    config: LossConfig (thresholds and weights).
+    seed: for choosing which positives train masks when there are more than masks_to_train.
     """
 
-    def __init__(self, priors, *, num_classes: int, config: LossConfig | None = None, variances=(0.1, 0.2), seed: int = 0):
+    def __init__(
+        self,
+        priors,
+        *,
+        num_classes: int,
+        config: LossConfig | None = None,
+        variances=(0.1, 0.2),
+        seed: int = 0,
+    ):
         super().__init__()
         priors = torch.as_tensor(np.asarray(priors), dtype=torch.float32)
         self.register_buffer("priors", priors)
-        self.register_buffer("priors_xyxy", torch.cat([priors[:, :2] - priors[:, 2:] / 2, priors[:, :2] + priors[:, 2:] / 2], 1))
+        self.register_buffer(
+            "priors_xyxy",
+            torch.cat([priors[:, :2] - priors[:, 2:] / 2, priors[:, :2] + priors[:, 2:] / 2], 1),
+        )
         self.num_classes = num_classes
         self.config = config or LossConfig()
         self.variances = tuple(variances)
@@ -74,7 +91,9 @@ class YolactLoss(torch.nn.Module):
         """Per prior: class target (0 background, -1 ignore, c+1) and matched gt index."""
         num_priors = self.priors.shape[0]
         if len(boxes) == 0:
-            return torch.zeros(num_priors, dtype=torch.long, device=self.priors.device), torch.zeros(num_priors, dtype=torch.long, device=self.priors.device)
+            return torch.zeros(num_priors, dtype=torch.long, device=self.priors.device), torch.zeros(
+                num_priors, dtype=torch.long, device=self.priors.device
+            )
         overlaps = box_iou(boxes, self.priors_xyxy)  # [G, P]
         best_overlap, best_truth = overlaps.max(0)
         best_prior = overlaps.argmax(1)
@@ -107,13 +126,27 @@ class YolactLoss(torch.nn.Module):
             if count == 0:
                 continue
             matched = boxes[truth[positive]]
-            box_losses.append(F.smooth_l1_loss(loc[index][positive], encode(matched, self.priors[positive], self.variances), reduction="sum"))
-            mask_losses.append(self._mask_loss(coeffs[index], proto[index], target, truth, positive, proto_h, proto_w))
+            box_losses.append(
+                F.smooth_l1_loss(
+                    loc[index][positive],
+                    encode(matched, self.priors[positive], self.variances),
+                    reduction="sum",
+                )
+            )
+            mask_losses.append(
+                self._mask_loss(coeffs[index], proto[index], target, truth, positive, proto_h, proto_w)
+            )
         conf_targets = torch.stack(conf_targets)
         denominator = max(num_pos, 1)
         zero = loc.sum() * 0
         box = (torch.stack(box_losses).sum() if box_losses else zero) * self.config.bbox_alpha / denominator
-        mask = (torch.stack(mask_losses).sum() if mask_losses else zero) * self.config.mask_alpha / proto_h / proto_w / denominator
+        mask = (
+            (torch.stack(mask_losses).sum() if mask_losses else zero)
+            * self.config.mask_alpha
+            / proto_h
+            / proto_w
+            / denominator
+        )
         conf = self._ohem_conf_loss(conf_logits, conf_targets) * self.config.conf_alpha / denominator
         semantic = self._semantic_loss(segm, targets) * self.config.semantic_alpha / batch
         return LossTerms(box, conf, mask, semantic)
@@ -137,7 +170,11 @@ class YolactLoss(torch.nn.Module):
             indices = indices[choice.to(device)]
         gt_index = truth[indices]
         gt_masks = torch.as_tensor(target.masks, device=device, dtype=torch.float32)
-        gt_masks = F.interpolate(gt_masks[None], (proto_h, proto_w), mode="bilinear", align_corners=False)[0].gt(0.5).float()
+        gt_masks = (
+            F.interpolate(gt_masks[None], (proto_h, proto_w), mode="bilinear", align_corners=False)[0]
+            .gt(0.5)
+            .float()
+        )
         predicted = torch.sigmoid(proto @ coeffs[indices].t())  # [Hp, Wp, n]
         boxes = torch.as_tensor(target.boxes_xyxy, device=device)[gt_index]
         crop = _box_crop(boxes, proto_h, proto_w)  # [Hp, Wp, n]
@@ -155,7 +192,11 @@ class YolactLoss(torch.nn.Module):
             if len(target.labels) == 0:
                 continue
             masks = torch.as_tensor(target.masks, device=segm.device, dtype=torch.float32)
-            masks = F.interpolate(masks[None], (height, width), mode="bilinear", align_corners=False)[0].gt(0.5).float()
+            masks = (
+                F.interpolate(masks[None], (height, width), mode="bilinear", align_corners=False)[0]
+                .gt(0.5)
+                .float()
+            )
             for mask, label in zip(masks, target.labels.tolist()):
                 truth[index, label] = torch.max(truth[index, label], mask)
         return F.binary_cross_entropy_with_logits(segm, truth, reduction="sum") / height / width

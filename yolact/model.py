@@ -63,7 +63,9 @@ class YolactModel(nn.Module):
         super().__init__()
         self.config = config
         self.backbone = backbone or ResNetBackbone(
-            layers=config.backbone.layers, block=config.backbone.block, stem_channels=config.backbone.stem_channels
+            layers=config.backbone.layers,
+            block=config.backbone.block,
+            stem_channels=config.backbone.stem_channels,
         )
         fpn_channels = config.fpn.channels
         self.proto_net = ProtoNet(
@@ -132,8 +134,14 @@ class YolactModel(nn.Module):
             import cupy
 
             priors = cupy.asarray(priors)
-        detections = detect_batch(*arrays, priors, frame_sizes=frame_sizes, params=params, image_size=size,
-                                  class_names=self.config.class_names)
+        detections = detect_batch(
+            *arrays,
+            priors,
+            frame_sizes=frame_sizes,
+            params=params,
+            image_size=size,
+            class_names=self.config.class_names,
+        )
         return [d.filter(min_score=score_threshold) if score_threshold > 0 else d for d in detections]
 
 

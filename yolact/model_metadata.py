@@ -65,7 +65,9 @@ class ModelMetadata:
             raise ConfigError("model metadata: missing key 'config'")
         version = data.get("format_version")
         if version != FORMAT_VERSION:
-            raise ConfigError(f"model metadata: format_version {version!r} is not supported (expected {FORMAT_VERSION})")
+            raise ConfigError(
+                f"model metadata: format_version {version!r} is not supported (expected {FORMAT_VERSION})"
+            )
         return cls(config=YolactConfig.from_dict(data["config"]), format_version=version)
 
     def priors(self, xp=np):

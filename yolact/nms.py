@@ -70,7 +70,9 @@ def cross_class_fast_nms(boxes, scores, *, iou_threshold: float, top_k: int):
     return keep, class_ids[keep], best_scores[keep]
 
 
-def standard_nms(boxes, scores, *, iou_threshold: float, conf_thresh: float, max_detections: int, image_size: int):
+def standard_nms(
+    boxes, scores, *, iou_threshold: float, conf_thresh: float, max_detections: int, image_size: int
+):
     """Greedy NMS per class on the host, with the original's conventions.
 
     Per class only scores above ``conf_thresh`` compete; boxes are scaled by
@@ -90,8 +92,16 @@ def standard_nms(boxes, scores, *, iou_threshold: float, conf_thresh: float, max
         kept_scores.append(class_scores[candidates][survivors])
     if not indices:
         empty = np.zeros(0, np.int64)
-        return (empty, empty, np.zeros(0, scores_host.dtype)) if xp is np else tuple(xp.asarray(a) for a in (empty, empty, np.zeros(0, scores_host.dtype)))
-    indices, classes, kept_scores = np.concatenate(indices), np.concatenate(classes), np.concatenate(kept_scores)
+        return (
+            (empty, empty, np.zeros(0, scores_host.dtype))
+            if xp is np
+            else tuple(xp.asarray(a) for a in (empty, empty, np.zeros(0, scores_host.dtype)))
+        )
+    indices, classes, kept_scores = (
+        np.concatenate(indices),
+        np.concatenate(classes),
+        np.concatenate(kept_scores),
+    )
     best = np.argsort(-kept_scores, kind="stable")[:max_detections]
     result = (indices[best], classes[best], kept_scores[best])
     return result if xp is np else tuple(xp.asarray(a) for a in result)

@@ -69,7 +69,9 @@ def make_priors(
         float32 [P, 4] (cx, cy, w, h), P = sum(side²) * len(aspect_ratios), on ``xp``.
     """
     if len(scales) != len(feature_map_sizes):
-        raise ValueError(f"one scale per level expected: {len(feature_map_sizes)} levels, {len(scales)} scales")
+        raise ValueError(
+            f"one scale per level expected: {len(feature_map_sizes)} levels, {len(scales)} scales"
+        )
     levels = [
         make_priors_per_level(
             side=side,

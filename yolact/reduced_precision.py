@@ -63,4 +63,7 @@ def output_drift(model, images: np.ndarray, mode: str) -> dict[str, float]:
             candidate = [t.double() for t in half(inputs.half())]
         else:
             raise ValueError(f"mode must be tf32 or fp16, got {mode!r}")
-    return {name: float((got - want).abs().max() / want.abs().max()) for name, got, want in zip(names, candidate, reference)}
+    return {
+        name: float((got - want).abs().max() / want.abs().max())
+        for name, got, want in zip(names, candidate, reference)
+    }

@@ -35,8 +35,11 @@ class ShapeInstance:
 def textured_background(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     yy, xx = np.mgrid[0:height, 0:width]
     base = rng.uniform(60, 140)
-    texture = (base + 25 * np.sin(xx / rng.uniform(5, 15) + rng.uniform(0, 6)) * np.cos(yy / rng.uniform(7, 17))
-               + rng.normal(0, 6, (height, width)))
+    texture = (
+        base
+        + 25 * np.sin(xx / rng.uniform(5, 15) + rng.uniform(0, 6)) * np.cos(yy / rng.uniform(7, 17))
+        + rng.normal(0, 6, (height, width))
+    )
     tint = rng.uniform(0.85, 1.15, 3)
     return np.clip(texture[..., None] * tint, 0, 255).astype(np.uint8)
 
@@ -67,7 +70,9 @@ def draw_instance(canvas: np.ndarray, shape: ShapeInstance, value) -> None:
         cv2.fillPoly(canvas, [np.round(polygon).astype(np.int32)], value)
 
 
-def compose(background: np.ndarray, shapes: list[ShapeInstance]) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+def compose(
+    background: np.ndarray, shapes: list[ShapeInstance]
+) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
     """Draw shapes in order; return the image and (class index, visible mask) per instance."""
     image = background.copy()
     height, width = image.shape[:2]
@@ -89,13 +94,29 @@ def random_shapes(rng: np.random.Generator, width: int, height: int, count: int)
         kind = int(rng.integers(len(SHAPES)))
         jitter = rng.integers(-25, 26, 3)
         color = tuple(int(np.clip(c + j, 0, 255)) for c, j in zip(COLORS_BGR[kind], jitter))
-        shapes.append(ShapeInstance(kind, float(rng.uniform(0.05, 0.95) * width), float(rng.uniform(0.05, 0.95) * height),
-                                    float(rng.uniform(0.05, 0.2) * scale), float(rng.uniform(0, 2 * math.pi)), color))
+        shapes.append(
+            ShapeInstance(
+                kind,
+                float(rng.uniform(0.05, 0.95) * width),
+                float(rng.uniform(0.05, 0.95) * height),
+                float(rng.uniform(0.05, 0.2) * scale),
+                float(rng.uniform(0, 2 * math.pi)),
+                color,
+            )
+        )
     return shapes
 
 
-def make_coco_dataset(folder: str | Path, *, num_images: int, seed: int, width: int = 320, height: int = 320,
-                      objects: tuple[int, int] = (1, 6), empty_fraction: float = 0.05) -> Path:
+def make_coco_dataset(
+    folder: str | Path,
+    *,
+    num_images: int,
+    seed: int,
+    width: int = 320,
+    height: int = 320,
+    objects: tuple[int, int] = (1, 6),
+    empty_fraction: float = 0.05,
+) -> Path:
     """Write ``folder/images/*.png`` and ``folder/annotations.json`` (COCO, RLE masks).
 
     Returns the annotation file's path. ``empty_fraction`` of the images have no object.
@@ -108,22 +129,40 @@ def make_coco_dataset(folder: str | Path, *, num_images: int, seed: int, width: 
     images, annotations = [], []
     for image_id in range(1, num_images + 1):
         count = 0 if rng.random() < empty_fraction else int(rng.integers(objects[0], objects[1] + 1))
-        picture, instances = compose(textured_background(rng, width, height), random_shapes(rng, width, height, count))
+        picture, instances = compose(
+            textured_background(rng, width, height), random_shapes(rng, width, height, count)
+        )
         name = f"{image_id:06d}.png"
         cv2.imwrite(str(folder / "images" / name), picture)
         images.append({"id": image_id, "file_name": name, "width": width, "height": height})
         for kind, mask in instances:
             rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
             x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": kind + 1, "iscrowd": 0,
-                "area": float(mask_utils.area(rle)), "bbox": [x, y, w, h],
-                "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
-            })
-    categories = [{"id": index + 1, "name": name, "supercategory": "shape"} for index, name in enumerate(SHAPES)]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": kind + 1,
+                    "iscrowd": 0,
+                    "area": float(mask_utils.area(rle)),
+                    "bbox": [x, y, w, h],
+                    "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+                }
+            )
+    categories = [
+        {"id": index + 1, "name": name, "supercategory": "shape"} for index, name in enumerate(SHAPES)
+    ]
     path = folder / "annotations.json"
-    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories,
-                                "info": {"description": f"yolact-stream synthetic shapes, seed {seed}"}}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": images,
+                "annotations": annotations,
+                "categories": categories,
+                "info": {"description": f"yolact-stream synthetic shapes, seed {seed}"},
+            }
+        )
+    )
     return path
 
 
@@ -145,10 +184,16 @@ class SyntheticScene:
     def shapes_at(self, index: int) -> list[ShapeInstance]:
         moved = []
         for shape, (vx, vy), growth, spin in zip(self.shapes, self.velocities, self.growth, self.spin):
-            moved.append(ShapeInstance(
-                shape.kind, _bounce(shape.x + vx * index, self.width), _bounce(shape.y + vy * index, self.height),
-                shape.radius * (1 + 0.3 * math.sin(growth * index)), shape.angle + spin * index, shape.color,
-            ))
+            moved.append(
+                ShapeInstance(
+                    shape.kind,
+                    _bounce(shape.x + vx * index, self.width),
+                    _bounce(shape.y + vy * index, self.height),
+                    shape.radius * (1 + 0.3 * math.sin(growth * index)),
+                    shape.angle + spin * index,
+                    shape.color,
+                )
+            )
         return moved
 
     def frame(self, index: int) -> np.ndarray:
@@ -158,8 +203,16 @@ class SyntheticScene:
         return compose(self.background, self.shapes_at(index))
 
 
-def make_video_with_ground_truth(path: str | Path, *, num_frames: int, seed: int, width: int = 640, height: int = 360,
-                                 fps: int = 30, num_shapes: int = 4) -> tuple[Path, Path]:
+def make_video_with_ground_truth(
+    path: str | Path,
+    *,
+    num_frames: int,
+    seed: int,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 30,
+    num_shapes: int = 4,
+) -> tuple[Path, Path]:
     """An H.264 video and ``<path>.json``: COCO annotations with image_id = frame index."""
     import av
     from pycocotools import mask as mask_utils
@@ -175,14 +228,22 @@ def make_video_with_ground_truth(path: str | Path, *, num_frames: int, seed: int
             picture, instances = scene.frame_with_masks(index)
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
                 container.mux(packet)
-            images.append({"id": index, "file_name": f"{path.name}#{index}", "width": width, "height": height})
+            images.append(
+                {"id": index, "file_name": f"{path.name}#{index}", "width": width, "height": height}
+            )
             for kind, mask in instances:
                 rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-                annotations.append({
-                    "id": len(annotations) + 1, "image_id": index, "category_id": kind + 1, "iscrowd": 0,
-                    "area": float(mask_utils.area(rle)), "bbox": [float(v) for v in mask_utils.toBbox(rle)],
-                    "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
-                })
+                annotations.append(
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": index,
+                        "category_id": kind + 1,
+                        "iscrowd": 0,
+                        "area": float(mask_utils.area(rle)),
+                        "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                        "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
+                    }
+                )
         for packet in stream.encode():
             container.mux(packet)
     truth = path.with_name(path.name + ".json")

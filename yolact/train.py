@@ -58,20 +58,45 @@ def latest_state(out_dir: Path) -> Path | None:
     return states[-1] if states else None
 
 
-def train(config: YolactConfig, *, train_data: DataSpec, out_dir: str | Path, val_data: DataSpec | None = None,
-          resume: bool = False, device: str = "cpu", log: Callable[[str], None] = print, progress: bool = True) -> Path:
+def train(
+    config: YolactConfig,
+    *,
+    train_data: DataSpec,
+    out_dir: str | Path,
+    val_data: DataSpec | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+) -> Path:
     """Train ``config`` on ``train_data``; returns the final checkpoint (original format)."""
     training = config.training
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(training.seed)
     model = YolactModel(config).to(device)
-    dataset = CocoDataset(train_data.annotations, train_data.images, image_size=config.image_size, augment=training.augment,
-                          class_names=config.class_names, seed=training.seed, max_expand=training.max_expand)
-    loss_fn = YolactLoss(priors_for_config(config), num_classes=config.num_classes, config=config.loss,
-                         variances=config.priors.variances, seed=training.seed).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate(config, 0), momentum=training.momentum,
-                                weight_decay=training.weight_decay)
+    dataset = CocoDataset(
+        train_data.annotations,
+        train_data.images,
+        image_size=config.image_size,
+        augment=training.augment,
+        class_names=config.class_names,
+        seed=training.seed,
+        max_expand=training.max_expand,
+    )
+    loss_fn = YolactLoss(
+        priors_for_config(config),
+        num_classes=config.num_classes,
+        config=config.loss,
+        variances=config.priors.variances,
+        seed=training.seed,
+    ).to(device)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=learning_rate(config, 0),
+        momentum=training.momentum,
+        weight_decay=training.weight_decay,
+    )
     use_amp = device.startswith("cuda")
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     iteration, epoch = 0, 0
@@ -92,10 +117,17 @@ def train(config: YolactConfig, *, train_data: DataSpec, out_dir: str | Path, va
         while iteration < training.max_iter:
             dataset.epoch = epoch
             order = np.random.default_rng([training.seed, epoch]).permutation(len(dataset))
-            batches = [order[i * training.batch_size : (i + 1) * training.batch_size].tolist() for i in range(batches_per_epoch)]
+            batches = [
+                order[i * training.batch_size : (i + 1) * training.batch_size].tolist()
+                for i in range(batches_per_epoch)
+            ]
             done_in_epoch = iteration - epoch * batches_per_epoch
-            loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches[done_in_epoch:], collate_fn=collate,
-                                                 num_workers=training.num_workers)
+            loader = torch.utils.data.DataLoader(
+                dataset,
+                batch_sampler=batches[done_in_epoch:],
+                collate_fn=collate,
+                num_workers=training.num_workers,
+            )
             for images, targets in loader:
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(config, iteration)
@@ -106,18 +138,33 @@ def train(config: YolactConfig, *, train_data: DataSpec, out_dir: str | Path, va
                 scaler.step(optimizer)
                 scaler.update()
                 iteration += 1
-                values = {name: float(value.detach()) for name, value in zip(("box", "conf", "mask", "semantic"), terms)}
+                values = {
+                    name: float(value.detach())
+                    for name, value in zip(("box", "conf", "mask", "semantic"), terms)
+                }
                 if not math.isfinite(sum(values.values())):
-                    raise FloatingPointError(f"loss became {values} at iteration {iteration}; lower training.lr")
+                    raise FloatingPointError(
+                        f"loss became {values} at iteration {iteration}; lower training.lr"
+                    )
                 if iteration % training.log_interval == 0 or iteration == training.max_iter:
-                    record = {"iteration": iteration, "epoch": epoch, "lr": learning_rate(config, iteration - 1),
-                              "elapsed_s": round(time.monotonic() - started, 1), **{k: round(v, 4) for k, v in values.items()}}
+                    record = {
+                        "iteration": iteration,
+                        "epoch": epoch,
+                        "lr": learning_rate(config, iteration - 1),
+                        "elapsed_s": round(time.monotonic() - started, 1),
+                        **{k: round(v, 4) for k, v in values.items()},
+                    }
                     log_file.write(json.dumps(record) + "\n")
                     log_file.flush()
                 if progress and time.monotonic() - last_print > 0.5:
                     last_print = time.monotonic()
                     text = " ".join(f"{k} {v:.3f}" for k, v in values.items())
-                    print(f"\r[{iteration}/{training.max_iter}] epoch {epoch} {text}", end="", file=sys.stderr, flush=True)
+                    print(
+                        f"\r[{iteration}/{training.max_iter}] epoch {epoch} {text}",
+                        end="",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if iteration % training.checkpoint_interval == 0:
                     _save(model, optimizer, scaler, loss_fn, out_dir, config.name, epoch, iteration)
                 if val_data is not None and iteration % training.val_interval == 0:
@@ -142,8 +189,16 @@ def train(config: YolactConfig, *, train_data: DataSpec, out_dir: str | Path, va
 def _save(model, optimizer, scaler, loss_fn, out_dir: Path, name: str, epoch: int, iteration: int) -> Path:
     path = out_dir / f"{name}_{epoch}_{iteration}.pth"
     save_checkpoint(model, path)
-    torch.save({"optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "iteration": iteration, "epoch": epoch,
-                "mask_generator": loss_fn.generator.get_state()}, path.with_name(path.name.replace(".pth", ".state.pt")))
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict(),
+            "iteration": iteration,
+            "epoch": epoch,
+            "mask_generator": loss_fn.generator.get_state(),
+        },
+        path.with_name(path.name.replace(".pth", ".state.pt")),
+    )
     return path
 
 
@@ -158,10 +213,17 @@ def _validate(model, config, val_data: DataSpec, log_file, iteration: int, log, 
 
     scores = evaluate(infer, val_data.annotations, val_data.images, config=config)
     model.train()
-    record = {"iteration": iteration, "val_box_AP": scores["box"]["AP"], "val_mask_AP": scores["mask"]["AP"],
-              "val_mask_AP50": scores["mask"]["AP50"]}
+    record = {
+        "iteration": iteration,
+        "val_box_AP": scores["box"]["AP"],
+        "val_mask_AP": scores["mask"]["AP"],
+        "val_mask_AP50": scores["mask"]["AP50"],
+    }
     log_file.write(json.dumps(record) + "\n")
     log_file.flush()
-    log(f"\nvalidation at {iteration}: box AP {100 * scores['box']['AP']:.1f}, mask AP {100 * scores['mask']['AP']:.1f}, "
-        f"mask AP50 {100 * scores['mask']['AP50']:.1f}")
+    log(
+        f"\nvalidation at {iteration}: box AP {100 * scores['box']['AP']:.1f}, mask AP "
+        f"{100 * scores['mask']['AP']:.1f}, "
+        f"mask AP50 {100 * scores['mask']['AP50']:.1f}"
+    )
     return scores

@@ -18,7 +18,10 @@ def random_init(model: nn.Module, *, seed: int = 0, image_size: int, calibration
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             if name.startswith("backbone."):
-                std = (2.0 / (module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1])) ** 0.5
+                std = (
+                    2.0
+                    / (module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1])
+                ) ** 0.5
                 with torch.no_grad():
                     module.weight.normal_(0.0, std, generator=generator)
             else:

@@ -62,13 +62,25 @@ def live_latency(weights: Path, preset: str, device: str, precision: str | None,
     from pipeline.runner import Pipeline, RunOptions
 
     frames = int(60 * seconds)
-    options = RunOptions(model=weights, config=preset, backend="torch", device=device, preset="live", batch=1,
-                         progress=False, engine_options={"precision": precision} if precision else {})
+    options = RunOptions(
+        model=weights,
+        config=preset,
+        backend="torch",
+        device=device,
+        preset="live",
+        batch=1,
+        progress=False,
+        engine_options={"precision": precision} if precision else {},
+    )
     source = f"synthetic:1920x1080@60?live=1&frames={frames}"
     with Pipeline([source], ["null"], options) as pipeline:
         snapshot = pipeline.run()
-    return {"frames_out": snapshot["frames_out"], "fps": snapshot["fps"],
-            "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"], "rings": snapshot["rings"]}
+    return {
+        "frames_out": snapshot["frames_out"],
+        "fps": snapshot["fps"],
+        "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
+        "rings": snapshot["rings"],
+    }
 
 
 def main() -> None:
@@ -97,9 +109,29 @@ def main() -> None:
     for precision in precisions:
         name = f"gpu_{preset}_{precision}"
         started = time.perf_counter()
-        command = ["bench", "--source", str(clip), "--model", str(weights), "--config", preset, "--backend", "torch",
-                   "--device", device, "--batch", batches, "--frames", str(frames), "--report",
-                   str(folder / f"{name}.json"), "--plot", str(folder / f"{name}.png"), "--overwrite", "--quiet"]
+        command = [
+            "bench",
+            "--source",
+            str(clip),
+            "--model",
+            str(weights),
+            "--config",
+            preset,
+            "--backend",
+            "torch",
+            "--device",
+            device,
+            "--batch",
+            batches,
+            "--frames",
+            str(frames),
+            "--report",
+            str(folder / f"{name}.json"),
+            "--plot",
+            str(folder / f"{name}.png"),
+            "--overwrite",
+            "--quiet",
+        ]
         if device == "cuda":
             command += ["--precision", precision]
         code = cli(command)
@@ -107,13 +139,19 @@ def main() -> None:
         if code == 0:
             report = json.loads((folder / f"{name}.json").read_text())
             decode_fps = report["stages"]["decode"]["fps"]
-            run.update(pipelined_fps=report["pipelined"]["fps"], pipelined_batch=report["pipelined"]["batch"],
-                       decode_fps=decode_fps, over_decode_rate=report["pipelined"]["fps"] / decode_fps if decode_fps else 0,
-                       infer_fps={batch: item["fps"] for batch, item in report["inference"].items()})
+            run.update(
+                pipelined_fps=report["pipelined"]["fps"],
+                pipelined_batch=report["pipelined"]["batch"],
+                decode_fps=decode_fps,
+                over_decode_rate=report["pipelined"]["fps"] / decode_fps if decode_fps else 0,
+                infer_fps={batch: item["fps"] for batch, item in report["inference"].items()},
+            )
         summary["runs"][precision] = run
         print(f"{name}: {json.dumps(run)}", flush=True)
     try:
-        summary["live"] = live_latency(weights, preset, device, None if args.dry_run else "fp16", 2.0 if args.dry_run else 10.0)
+        summary["live"] = live_latency(
+            weights, preset, device, None if args.dry_run else "fp16", 2.0 if args.dry_run else 10.0
+        )
     except Exception as error:  # recorded: the proof reports what failed instead of stopping
         summary["live"] = {"error": f"{type(error).__name__}: {error}"}
     print(f"live: {json.dumps(summary['live'])[:400]}", flush=True)

@@ -43,8 +43,15 @@ def vfr_times(num_frames: int, fps: int | Fraction) -> list[Fraction]:
     return times
 
 
-def write_clip(path: str | Path, spec: ClipSpec, *, num_frames: int = 60, width: int = 128, height: int = 96,
-               seed: int = 0) -> Path:
+def write_clip(
+    path: str | Path,
+    spec: ClipSpec,
+    *,
+    num_frames: int = 60,
+    width: int = 128,
+    height: int = 96,
+    seed: int = 0,
+) -> Path:
     """Write ``num_frames`` of the synthetic scene as ``spec`` describes; returns the path."""
     import av
 
@@ -54,7 +61,9 @@ def write_clip(path: str | Path, spec: ClipSpec, *, num_frames: int = 60, width:
     scene = SyntheticScene(width, height, seed=seed)
     # a millisecond clock for variable rates (as Matroska, WebM and FLV count anyway)
     time_base = Fraction(1, 1000) if spec.vfr else Fraction(1, spec.fps)
-    times = vfr_times(num_frames, spec.fps) if spec.vfr else [Fraction(i, spec.fps) for i in range(num_frames)]
+    times = (
+        vfr_times(num_frames, spec.fps) if spec.vfr else [Fraction(i, spec.fps) for i in range(num_frames)]
+    )
     with av.open(str(path), "w") as container:
         video = container.add_stream(spec.codec, rate=spec.fps)
         video.width, video.height, video.pix_fmt = width, height, spec.pix_fmt

@@ -84,7 +84,9 @@ class _Event:
 
     def synchronize(self) -> None:
         if self.stream is not None:
-            _state.host_synced[self.stream.name] = max(_state.host_synced.get(self.stream.name, 0), self.clock)
+            _state.host_synced[self.stream.name] = max(
+                _state.host_synced.get(self.stream.name, 0), self.clock
+            )
 
 
 class _State:
@@ -126,8 +128,10 @@ def _read(array: ndarray, stream: _Stream | None = None) -> None:
         return
     other, clock, _ = writer
     if stream.seen.get(other.name, 0) < clock and _state.host_synced.get(other.name, 0) < clock:
-        raise StreamOrderError(f"{stream.name} reads an array {list(array.shape)} {other.name} wrote (operation {clock}) "
-                               "without waiting on an event recorded after it")
+        raise StreamOrderError(
+            f"{stream.name} reads an array {list(array.shape)} {other.name} wrote (operation {clock}) "
+            "without waiting on an event recorded after it"
+        )
 
 
 def _write(array: ndarray, stream: _Stream | None = None) -> None:
@@ -147,8 +151,10 @@ class ndarray:  # noqa: N801  (CuPy's name)
 
     # -- what CuPy refuses
     def __array__(self, *args, **kwargs):
-        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
-                        "NumPy array explicitly.")
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. Please use `.get()` to construct a "
+            "NumPy array explicitly."
+        )
 
     def __index__(self):
         if self._data.ndim:
@@ -253,8 +259,27 @@ def _in_place(name):
     return apply
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift",
-              "rshift", "lt", "le", "gt", "ge", "eq", "ne"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "matmul",
+    "and",
+    "or",
+    "xor",
+    "lshift",
+    "rshift",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
+):
     setattr(ndarray, f"__{_name}__", _operator(f"__{_name}__"))
     if _name not in ("lt", "le", "gt", "ge", "eq", "ne"):
         setattr(ndarray, f"__r{_name}__", _operator(f"__r{_name}__"))
@@ -315,8 +340,11 @@ def _unwrap_kwargs(kwargs):
 
 # ------------------------------------------------------------------ the module
 
+
 def asarray(value, dtype=None):
-    if hasattr(value, "__cuda_array_interface__") and hasattr(value, "device_array"):  # another stand-in's device memory
+    if hasattr(value, "__cuda_array_interface__") and hasattr(
+        value, "device_array"
+    ):  # another stand-in's device memory
         value = value.device_array()
     if isinstance(value, ndarray):
         _read(value)
@@ -401,8 +429,13 @@ def _kernel_argument(kernel: str, position: int, declared: str, value):
     expected = {"int": np.int32, "float": np.float32, "long long": np.int64}[declared.rsplit(" ", 1)[0]]
     if type(value) is not expected:
         raise TypeError(f"{where}: expected {expected.__name__}, got {type(value).__name__}")
-    return (ctypes.c_int if expected is np.int32 else ctypes.c_float if expected is np.float32 else ctypes.c_longlong)(
-        value.item())
+    return (
+        ctypes.c_int
+        if expected is np.int32
+        else ctypes.c_float
+        if expected is np.float32
+        else ctypes.c_longlong
+    )(value.item())
 
 
 @cache
@@ -414,8 +447,24 @@ def _host_library(code: str, defines: tuple[str, ...]) -> ctypes.CDLL:
     if not library.exists():
         source = folder / "kernel.cpp"
         source.write_text(code, encoding="utf-8")
-        subprocess.run(["g++", "-x", "c++", "-std=c++17", "-O2", "-shared", "-fPIC", "-ffp-contract=off", *defines,
-                        str(source), "-o", str(library)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "g++",
+                "-x",
+                "c++",
+                "-std=c++17",
+                "-O2",
+                "-shared",
+                "-fPIC",
+                "-ffp-contract=off",
+                *defines,
+                str(source),
+                "-o",
+                str(library),
+            ],
+            check=True,
+            capture_output=True,
+        )
     return ctypes.CDLL(str(library))
 
 
@@ -438,14 +487,25 @@ def _runtime():
 def _make_module() -> _Module:
     module = _Module("cupy")
     module.__file__ = __file__
-    for name in ("ndarray", "asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module", "from_dlpack",
-                 "RawKernel"):
+    for name in (
+        "ndarray",
+        "asarray",
+        "array",
+        "ascontiguousarray",
+        "asnumpy",
+        "get_array_module",
+        "from_dlpack",
+        "RawKernel",
+    ):
         setattr(module, name, globals()[name])
     for name in ("zeros", "ones", "full", "arange"):  # kernels that write on the current stream
         setattr(module, name, _numpy_function(name))
-    module.empty = lambda *args, **kwargs: ndarray(np.empty(*args, **kwargs))  # allocation only: nothing written
-    module.cuda = types.SimpleNamespace(Stream=_Stream, Event=_Event, runtime=_runtime(),
-                                        get_current_stream=lambda: _state.current)
+    module.empty = lambda *args, **kwargs: ndarray(
+        np.empty(*args, **kwargs)
+    )  # allocation only: nothing written
+    module.cuda = types.SimpleNamespace(
+        Stream=_Stream, Event=_Event, runtime=_runtime(), get_current_stream=lambda: _state.current
+    )
     module.state = _state
     return module
 

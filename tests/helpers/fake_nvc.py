@@ -60,7 +60,12 @@ class _Frame:
 
     @property
     def __cuda_array_interface__(self):
-        return {"shape": self.shape, "typestr": "|u1", "version": 3, "data": (self._surface._data.ctypes.data, False)}
+        return {
+            "shape": self.shape,
+            "typestr": "|u1",
+            "version": 3,
+            "data": (self._surface._data.ctypes.data, False),
+        }
 
     def device_array(self):
         """What ``cupy.asarray(frame)`` gives (the CuPy stand-in calls this)."""
@@ -87,7 +92,9 @@ class _Decoder:
             surface = self._surfaces[self._next % SURFACES]
             self._next += 1
             surface._data[...] = nv12
-            fake_cupy._write(surface, fake_cupy._state.null)  # the decoder writes on stream 0, the default one
+            fake_cupy._write(
+                surface, fake_cupy._state.null
+            )  # the decoder writes on stream 0, the default one
             frames.append(_Frame(surface, decoded.pts))
         return frames
 

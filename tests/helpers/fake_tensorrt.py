@@ -186,10 +186,16 @@ class Builder:
             raise CallSequenceError(f"expected one optimization profile, got {len(config.profiles)}")
         (input_name,) = network._inputs()
         profile = config.profiles[0].shapes[input_name]
-        Builder.builds.append({"flags": sorted(config.flags), "profile": profile,
-                               "strongly_typed": bool(network.flags & (1 << NetworkDefinitionCreationFlag.STRONGLY_TYPED))})
-        return json.dumps({"onnx": base64.b64encode(network.onnx).decode(), "input": input_name,
-                           "profile": profile}).encode()
+        Builder.builds.append(
+            {
+                "flags": sorted(config.flags),
+                "profile": profile,
+                "strongly_typed": bool(network.flags & (1 << NetworkDefinitionCreationFlag.STRONGLY_TYPED)),
+            }
+        )
+        return json.dumps(
+            {"onnx": base64.b64encode(network.onnx).decode(), "input": input_name, "profile": profile}
+        ).encode()
 
 
 class Runtime:
@@ -208,7 +214,9 @@ class _Engine:
     def __init__(self, blob):
         import onnxruntime
 
-        self.session = onnxruntime.InferenceSession(base64.b64decode(blob["onnx"]), providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            base64.b64decode(blob["onnx"]), providers=["CPUExecutionProvider"]
+        )
         self.input_name = blob["input"]
         self.profile = tuple(tuple(shape) for shape in blob["profile"])
         self.inputs = {i.name: i for i in self.session.get_inputs()}
@@ -279,7 +287,9 @@ class _Context:
             raise CallSequenceError(f"execute_async_v3 with no address for {missing}")
         self.calls.append(("execute_async_v3", int(stream_handle)))
         name = self.engine.input_name
-        images = _at(self.addresses[name], self.input_shape, nptype(self.engine.get_tensor_dtype(name))).copy()
+        images = _at(
+            self.addresses[name], self.input_shape, nptype(self.engine.get_tensor_dtype(name))
+        ).copy()
         for output, value in zip(self.engine.outputs, self.engine.session.run(None, {name: images})):
             np.copyto(_at(self.addresses[output], value.shape, value.dtype), value)
         return True

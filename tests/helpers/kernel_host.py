@@ -30,8 +30,20 @@ def host_library(name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
     source = folder / f"{name}.cpp"
     source.write_text(kernel_source(name), encoding="utf-8")
     library = folder / f"{name}.so"
-    command = ["g++", "-x", "c++", "-std=c++17", "-O2", "-shared", "-fPIC", "-ffp-contract=off",
-               *(f"-D{define}" for define in defines), str(source), "-o", str(library)]
+    command = [
+        "g++",
+        "-x",
+        "c++",
+        "-std=c++17",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        "-ffp-contract=off",
+        *(f"-D{define}" for define in defines),
+        str(source),
+        "-o",
+        str(library),
+    ]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return ctypes.CDLL(str(library))
 

@@ -27,7 +27,9 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=30)
-    parser.add_argument("--record", help="accept a pushed H.264 stream (RTSP RECORD) into this file instead of serving")
+    parser.add_argument(
+        "--record", help="accept a pushed H.264 stream (RTSP RECORD) into this file instead of serving"
+    )
     args = parser.parse_args()
     ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     Gst.init(None)
@@ -37,7 +39,10 @@ def main() -> None:
     factory = GstRtspServer.RTSPMediaFactory()
     if args.record:
         factory.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
-        factory.set_launch(f"( rtph264depay name=depay0 ! h264parse ! video/x-h264,stream-format=byte-stream ! filesink location={args.record} buffer-mode=unbuffered sync=false )")
+        factory.set_launch(
+            f"( rtph264depay name=depay0 ! h264parse ! video/x-h264,stream-format=byte-stream ! filesink "
+            f"location={args.record} buffer-mode=unbuffered sync=false )"
+        )
         factory.set_shared(True)
         server.get_mount_points().add_factory("/push", factory)
         server.attach(None)

@@ -25,19 +25,24 @@ class Recorder(Sink):
         return True
 
 
-def assert_gpu_run_matches(cpu_frames, gpu_frames, *, box_px: int = 2, min_matched: float = 0.95) -> tuple[int, int]:
+def assert_gpu_run_matches(
+    cpu_frames, gpu_frames, *, box_px: int = 2, min_matched: float = 0.95
+) -> tuple[int, int]:
     """Returns (matched, total) detections; asserts frame order, overlays and agreement."""
     scene = SyntheticScene(SCENE["width"], SCENE["height"], seed=SCENE["seed"])
     assert len(gpu_frames) == len(cpu_frames) == NUM_FRAMES
     total = matched = 0
-    for (cpu_index, _, cpu_dets), (gpu_index, gpu_image, gpu_dets) in zip(cpu_frames, gpu_frames, strict=True):
+    for (cpu_index, _, cpu_dets), (gpu_index, gpu_image, gpu_dets) in zip(
+        cpu_frames, gpu_frames, strict=True
+    ):
         assert cpu_index == gpu_index
         expected = render_cpu(scene.frame(gpu_index).copy(), gpu_dets, RenderOptions())
         np.testing.assert_array_equal(gpu_image, expected, err_msg=f"frame {gpu_index}")
         total += len(cpu_dets)
         for index in range(len(cpu_dets)):
-            same = (gpu_dets.class_ids == cpu_dets.class_ids[index]) & \
-                   (np.abs(gpu_dets.boxes_xyxy - cpu_dets.boxes_xyxy[index]).max(axis=1) <= box_px)
+            same = (gpu_dets.class_ids == cpu_dets.class_ids[index]) & (
+                np.abs(gpu_dets.boxes_xyxy - cpu_dets.boxes_xyxy[index]).max(axis=1) <= box_px
+            )
             matched += bool(same.any())
     assert total >= 2 * len(cpu_frames), total  # a clip with many detections
     assert matched >= min_matched * total, (matched, total)
