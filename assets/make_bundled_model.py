@@ -32,13 +32,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from engines.onnxruntime import OnnxRuntimeEngine
-    from yolact.checkpoint import load_weights
+    from yolact.nn.checkpoint import load_weights
     from yolact.coco_eval import evaluate, format_table
     from yolact.config import load_model_config
-    from yolact.export import export_onnx, verify_onnx
-    from yolact.model import YolactModel
+    from yolact.nn.export import export_onnx, verify_onnx
+    from yolact.nn.model import YolactModel
     from yolact.synthetic_data import make_coco_dataset
-    from yolact.train import DataSpec, train
+    from yolact.nn.train import DataSpec, train
 
     config = load_model_config("yolact_tiny")
     data = {}

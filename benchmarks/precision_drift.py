@@ -19,11 +19,11 @@ from pipeline.machine import machine_info, machine_slug
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.runner import default_model
 from pipeline.synthetic import SyntheticScene
-from yolact.checkpoint import load_weights
+from yolact.nn.checkpoint import load_weights
 from yolact.config import load_model_config
-from yolact.model import YolactModel
+from yolact.nn.model import YolactModel
 from yolact.reduced_precision import output_drift
-from yolact.weights_init import random_init
+from yolact.nn.weights_init import random_init
 
 
 def _model(name: str):

@@ -49,9 +49,9 @@ def make_resnet50(cache: Path) -> Path:
     path = cache / "yolact_resnet50_random_seed0.onnx"
     if not path.exists():
         from yolact.config import load_model_config
-        from yolact.export import export_onnx
-        from yolact.model import YolactModel
-        from yolact.weights_init import random_init
+        from yolact.nn.export import export_onnx
+        from yolact.nn.model import YolactModel
+        from yolact.nn.weights_init import random_init
 
         print("exporting ResNet-50-550 with random weights ...", flush=True)
         config = load_model_config("yolact_resnet50")

@@ -1,4 +1,4 @@
-"""PyTorch backend: an original-format .pth + its config, run through ``yolact.model``.
+"""PyTorch backend: an original-format .pth + its config, run through ``yolact.nn.model``.
 
 The GPU path for machines without TensorRT: CUDA with fp16, channels_last and CUDA
 graphs for every batch size, captured when the engine opens (engines/torch_graphs.py).
@@ -96,8 +96,8 @@ class TorchEngine(Engine):
             raise BackendUnavailableError(f"torch on {self.device}: {reason}")
         import torch
 
-        from yolact.checkpoint import load_weights
-        from yolact.model import YolactModel
+        from yolact.nn.checkpoint import load_weights
+        from yolact.nn.model import YolactModel
 
         model = YolactModel(self.config)
         load_weights(model, self.model_path)

@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
         import torch  # noqa: F401  (only to give a clear message when the extra is missing)
     except ImportError:
         raise MissingDependencyError("export needs PyTorch: pip install 'yolact-stream[torch]'") from None
-    from yolact.checkpoint import load_weights
-    from yolact.export import check_output_path, export_onnx, verify_onnx
-    from yolact.model import YolactModel
-    from yolact.weights_init import random_init
+    from yolact.nn.checkpoint import load_weights
+    from yolact.nn.export import check_output_path, export_onnx, verify_onnx
+    from yolact.nn.model import YolactModel
+    from yolact.nn.weights_init import random_init
 
     check_output_path(args.out, overwrite=args.overwrite)
     model = YolactModel(config)

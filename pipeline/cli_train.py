@@ -52,7 +52,7 @@ def add_parsers(subparsers) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from yolact.config import load_model_config
     from yolact.errors import OutputError
-    from yolact.train import DataSpec, train
+    from yolact.nn.train import DataSpec, train
 
     config = load_model_config(args.config)
     existing = sorted(args.out.glob("*.pth")) if args.out.is_dir() else []
@@ -85,7 +85,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from engines.registry import create_engine
     from yolact.coco_eval import evaluate, format_table
     from yolact.output_path import check_output_path
-    from yolact.train import DataSpec
+    from yolact.nn.train import DataSpec
 
     if args.results is not None:
         check_output_path(args.results, overwrite=args.overwrite)

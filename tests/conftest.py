@@ -35,8 +35,8 @@ def tiny_config():
 def tiny_model(tiny_config):
     """A seeded random yolact_tiny in eval mode. Do not modify: shared by the session."""
     pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[torch]'")
-    from yolact.model import YolactModel
-    from yolact.weights_init import random_init
+    from yolact.nn.model import YolactModel
+    from yolact.nn.weights_init import random_init
 
     model = YolactModel(tiny_config)
     random_init(model, seed=0, image_size=tiny_config.image_size)
@@ -46,7 +46,7 @@ def tiny_model(tiny_config):
 @pytest.fixture(scope="session")
 def tiny_onnx(tiny_model, tmp_path_factory):
     """yolact_tiny exported with a dynamic batch."""
-    from yolact.export import export_onnx
+    from yolact.nn.export import export_onnx
 
     return export_onnx(tiny_model, tmp_path_factory.mktemp("onnx") / "tiny.onnx")
 
@@ -54,7 +54,7 @@ def tiny_onnx(tiny_model, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tiny_model, tmp_path_factory):
     """yolact_tiny weights in the original .pth format."""
-    from yolact.checkpoint import save_checkpoint
+    from yolact.nn.checkpoint import save_checkpoint
 
     path = tmp_path_factory.mktemp("weights") / "yolact_tiny_3_1000.pth"
     save_checkpoint(tiny_model, path)

@@ -4,7 +4,7 @@ pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[t
 
 import torch
 
-from yolact.checkpoint import (
+from yolact.nn.checkpoint import (
     load_state_dict_checked,
     load_weights,
     matching_presets,
@@ -19,7 +19,7 @@ from yolact.errors import (
     InputNotFoundError,
     StateDictMismatchError,
 )
-from yolact.model import YolactModel
+from yolact.nn.model import YolactModel
 
 
 @pytest.mark.parametrize("legacy_format", [False, True], ids=["zip", "legacy"])

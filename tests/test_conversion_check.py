@@ -10,7 +10,7 @@ import torch
 from engines.conversion_check import compare_engines, compare_engines_with_detections
 from engines.onnxruntime import OnnxRuntimeEngine
 from engines.torch import TorchEngine
-from yolact.checkpoint import save_checkpoint
+from yolact.nn.checkpoint import save_checkpoint
 
 
 def test_two_backends_agree(tiny_onnx, tiny_checkpoint, tiny_config):

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from yolact.dataset import CocoDataset, collate
+from yolact.nn.dataset import CocoDataset, collate
 from yolact.errors import ConfigError, InputNotFoundError
 
 

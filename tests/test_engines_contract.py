@@ -90,7 +90,7 @@ def test_infer_outside_the_context_is_refused(tiny_onnx):
 
 
 def test_fixed_batch_onnx_limits_the_batch(tiny_model, tmp_path):
-    from yolact.export import export_onnx
+    from yolact.nn.export import export_onnx
 
     path = export_onnx(tiny_model, tmp_path / "b2.onnx", batch=2)
     with OnnxRuntimeEngine(path) as engine:

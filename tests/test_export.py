@@ -11,7 +11,7 @@ import onnxruntime
 import torch
 
 from yolact.errors import ConfigError, OutputError, VerificationError
-from yolact.export import export_onnx, onnx_batch_dimension, verify_onnx
+from yolact.nn.export import export_onnx, onnx_batch_dimension, verify_onnx
 from yolact.model_metadata import METADATA_KEY, ModelMetadata
 from yolact.priors import priors_for_config
 

@@ -13,22 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("yolact", "engines", "pipeline")
 HEAVY = {"torch", "cupy", "cupyx", "tensorrt", "pycuda", "openvino", "PyNvVideoCodec", "onnxscript"}
 # the method's PyTorch half: these import torch at module level, and only they may
-TORCH_MODULES = {
-    f"yolact.{name}"
-    for name in (
-        "backbone",
-        "fpn",
-        "protonet",
-        "head",
-        "model",
-        "loss",
-        "dataset",
-        "train",
-        "checkpoint",
-        "export",
-        "weights_init",
-    )
-}
+TORCH_MODULES: set[str] = set()  # filled below: every module of yolact.nn
 # who may reach the PyTorch half at all (inside functions): the torch backend, and the
 # commands that export and train
 TORCH_USERS = {
@@ -51,6 +36,7 @@ def _modules() -> dict[str, Path]:
 
 
 MODULES = _modules()
+TORCH_MODULES.update(name for name in MODULES if name == "yolact.nn" or name.startswith("yolact.nn."))
 
 
 def _imports(path: Path):

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 from yolact.config import load_model_config
-from yolact.dataset import CocoDataset, Targets, collate
+from yolact.nn.dataset import CocoDataset, Targets, collate
 from yolact.config import LossConfig
-from yolact.loss import YolactLoss, box_iou
-from yolact.model import YolactModel
+from yolact.nn.loss import YolactLoss, box_iou
+from yolact.nn.model import YolactModel
 from yolact.priors import priors_for_config
 from yolact.synthetic_data import make_coco_dataset
 

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 
 from yolact.config import load_model_config
-from yolact.head import PredictionHead
-from yolact.model import NetworkOutputs, TrainingOutputs, YolactModel
+from yolact.nn.head import PredictionHead
+from yolact.nn.model import NetworkOutputs, TrainingOutputs, YolactModel
 
 DATA = Path(__file__).parent / "data"
 MANIFESTS = {

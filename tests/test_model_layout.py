@@ -10,9 +10,9 @@ import torch
 from engines.onnxruntime import OnnxRuntimeEngine
 from yolact.box_coder import decode_boxes
 from yolact.config import load_model_config
-from yolact.model import YolactModel
+from yolact.nn.model import YolactModel
 from yolact.priors import priors_for_config
-from yolact.weights_init import random_init
+from yolact.nn.weights_init import random_init
 
 
 class OpenVinoLayout(torch.nn.Module):

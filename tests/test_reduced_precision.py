@@ -32,9 +32,9 @@ def bundled_model_and_frames():
     from pipeline.preprocess import PixelFormat, preprocess_cpu
     from pipeline.runner import default_model
     from pipeline.synthetic import SyntheticScene
-    from yolact.checkpoint import load_weights
+    from yolact.nn.checkpoint import load_weights
     from yolact.config import load_model_config
-    from yolact.model import YolactModel
+    from yolact.nn.model import YolactModel
 
     config = load_model_config("yolact_tiny")
     model = YolactModel(config)

@@ -124,7 +124,7 @@ def test_two_sources_batched_match_each_run_alone(tiny_onnx, tmp_path):
 
 def test_a_fixed_batch_engine_pads_the_last_partial_batch(tiny_model, tiny_onnx, tmp_path):
     """6 frames into a batch-4 model: the last batch of 2 is padded, its padding ignored."""
-    from yolact.export import export_onnx
+    from yolact.nn.export import export_onnx
 
     fixed = export_onnx(tiny_model, tmp_path / "b4.onnx", batch=4)
     source = "synthetic:160x120@30?frames=6&seed=3"

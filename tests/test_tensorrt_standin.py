@@ -84,7 +84,7 @@ def test_a_fixed_batch_engine_in_the_pipeline_pads_the_last_batch(standins, tiny
     from engines.build import BuildOptions, build_engine
     from engines.tensorrt import TensorRTEngine
     from pipeline.runner import Pipeline, RunOptions
-    from yolact.export import export_onnx
+    from yolact.nn.export import export_onnx
 
     fixed = export_onnx(tiny_model, tmp_path / "b4.onnx", batch=4)
     path = tmp_path / "b4.engine"

@@ -8,7 +8,7 @@ import torch
 
 from yolact.config import TrainingConfig, load_model_config
 from yolact.synthetic_data import make_coco_dataset
-from yolact.train import DataSpec, learning_rate, train
+from yolact.nn.train import DataSpec, learning_rate, train
 
 
 @pytest.fixture(scope="module")

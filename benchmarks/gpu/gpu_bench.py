@@ -43,10 +43,10 @@ def make_clip(folder: Path, width: int, height: int, frames: int) -> Path:
 
 
 def make_weights(folder: Path, preset: str) -> Path:
-    from yolact.checkpoint import save_checkpoint
+    from yolact.nn.checkpoint import save_checkpoint
     from yolact.config import load_model_config
-    from yolact.model import YolactModel
-    from yolact.weights_init import random_init
+    from yolact.nn.model import YolactModel
+    from yolact.nn.weights_init import random_init
 
     path = folder / f"{preset}_random_seed0.pth"
     if not path.exists():

@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from yolact.backbone import ResNetBackbone
+from yolact.nn.backbone import ResNetBackbone
 from yolact.config import YolactConfig
-from yolact.fpn import FPN
-from yolact.head import PredictionHead
-from yolact.protonet import ProtoNet
+from yolact.nn.fpn import FPN
+from yolact.nn.head import PredictionHead
+from yolact.nn.protonet import ProtoNet
 
 OUTPUT_NAMES = ("loc", "conf", "mask", "proto")
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from yolact.checkpoint import load_weights, save_checkpoint
+from yolact.nn.checkpoint import load_weights, save_checkpoint
 from yolact.config import YolactConfig
-from yolact.dataset import CocoDataset, collate
+from yolact.nn.dataset import CocoDataset, collate
 from yolact.errors import InputNotFoundError
-from yolact.loss import YolactLoss
-from yolact.model import YolactModel
+from yolact.nn.loss import YolactLoss
+from yolact.nn.model import YolactModel
 from yolact.priors import priors_for_config
 
 
