@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 
-from pipeline.machine import machine_info, machine_slug  # noqa: E402
+from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.runner import Pipeline, RunOptions, default_model  # noqa: E402
 from yolact.synthetic_data import make_video_with_ground_truth  # noqa: E402
 

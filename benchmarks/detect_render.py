@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 
-from pipeline.machine import machine_info, machine_slug  # noqa: E402
+from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.render import RenderOptions, render_cpu  # noqa: E402
 from yolact.config import load_model_config  # noqa: E402
 from yolact.detection import DetectionParams, detect  # noqa: E402

@@ -14,8 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pipeline.machine import machine_info, machine_slug
-from pipeline.soak import soak
+from pipeline.measure.machine import machine_info, machine_slug
+from pipeline.measure.soak import soak
 
 HERE = Path(__file__).resolve().parent
 

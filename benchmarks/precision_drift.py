@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from pipeline.machine import machine_info, machine_slug
+from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.runner import default_model
 from pipeline.synthetic import SyntheticScene

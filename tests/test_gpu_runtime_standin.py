@@ -91,7 +91,7 @@ def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monke
     """Inference is timed to the end of the queued work (engine.synchronize after every
     call), detection takes device candidates with device priors, rendering is the kernel."""
     from helpers.clips import ClipSpec, write_clip
-    from pipeline.bench import run_bench
+    from pipeline.measure.bench import run_bench
 
     clip = write_clip(
         tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=16, width=160, height=120

@@ -18,8 +18,8 @@ TORCH_MODULES: set[str] = set()  # filled below: every module of yolact.nn
 # commands that export and train
 TORCH_USERS = {
     "engines.torch",
-    "pipeline.cli_export",
-    "pipeline.cli_train",
+    "pipeline.cli.export",
+    "pipeline.cli.train",
     "yolact.reduced_precision",
 } | TORCH_MODULES
 LAYERS = {"yolact": set(), "engines": {"yolact"}, "pipeline": {"engines", "yolact"}}

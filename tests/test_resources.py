@@ -3,7 +3,7 @@
 import threading
 import time
 
-from pipeline.resources import ResourceSampler, open_fds, rss_mb
+from pipeline.measure.resources import ResourceSampler, open_fds, rss_mb
 
 
 def _spin(seconds: float) -> None:

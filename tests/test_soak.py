@@ -3,7 +3,7 @@ leak, memory flat in the steady state."""
 
 import pytest
 
-from pipeline.soak import soak
+from pipeline.measure.soak import soak
 
 
 @pytest.mark.timeout(300)

@@ -85,7 +85,7 @@ def live_latency(weights: Path, preset: str, device: str, precision: str | None,
 
 def main() -> None:
     from pipeline.cli import main as cli
-    from pipeline.machine import machine_info, machine_slug
+    from pipeline.measure.machine import machine_info, machine_slug
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))

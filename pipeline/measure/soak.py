@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.resources import ResourceSampler, open_fds
+from pipeline.measure.resources import ResourceSampler, open_fds
 from pipeline.runner import Pipeline, RunOptions
 
 

@@ -8,7 +8,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from pipeline import cli_bench, cli_build, cli_export, cli_run, cli_train
+from pipeline.cli import bench as cli_bench
+from pipeline.cli import build as cli_build
+from pipeline.cli import export as cli_export
+from pipeline.cli import run as cli_run
+from pipeline.cli import train as cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 from pipeline.source import mask_credentials
 

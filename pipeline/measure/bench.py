@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.machine import usable_cores
+from pipeline.measure.machine import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu, render_gpu
-from pipeline.resources import ResourceSampler
+from pipeline.measure.resources import ResourceSampler
 from pipeline.sink import Sink
 from pipeline.source import FileSource
 from yolact.detection import DetectionParams, detect
