@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from pipeline.frame import FrameMeta
 from pipeline.runner import Pipeline, RunOptions
-from pipeline.sink import Sink
+from pipeline.sinks import Sink
 
 _END = object()
 

@@ -32,7 +32,7 @@ from pipeline.metrics import Metrics
 from pipeline.network_source import NetworkSource
 from pipeline.decoding import prepare_decoding
 from pipeline.ring import Ring
-from pipeline.sink import Sink, check_run_outputs, make_sink
+from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.source import Source
 from pipeline.source_spec import open_source
 from pipeline.stage import POLL, Stage
@@ -158,9 +158,7 @@ class Pipeline:
         )
         num_streams = len(self.sources)
         for stream_id, source in enumerate(self.sources):
-            audio = (
-                source.path if getattr(source, "has_audio", False) else None
-            )  # files, decoded by PyAV or NVDEC
+            audio = source.path if getattr(source, "has_audio", False) else None  # files (PyAV or NVDEC)
             self.sinks[stream_id] = [
                 make_sink(
                     output,
@@ -168,7 +166,6 @@ class Pipeline:
                     num_streams=num_streams,
                     frame_rate=source.frame_rate,
                     audio_from=audio,
-                    class_names=model_config.class_names,
                     overwrite=options.overwrite,
                     on_resolution_change=self.config.on_resolution_change,
                 )

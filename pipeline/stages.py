@@ -20,7 +20,7 @@ from pipeline.metrics import Metrics
 from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu, yuv_to_bgr_cpu
 from pipeline.render import RenderOptions, render_cpu
 from pipeline.ring import Ring
-from pipeline.sink import Sink
+from pipeline.sinks import Sink
 from pipeline.source import Source
 from pipeline.stage import POLL, Stage
 from yolact.detection import DetectionParams, detect

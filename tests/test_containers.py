@@ -10,7 +10,7 @@ import pytest
 
 from helpers.clips import ClipSpec, probe, write_clip
 from pipeline.runner import Pipeline, RunOptions
-from pipeline.video_sink import VIDEO_SUFFIXES
+from pipeline.sinks.video_file import VIDEO_SUFFIXES
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.network_source import NetworkOptions, NetworkSource
 from pipeline.runner import Pipeline, RunOptions
-from pipeline.sink import Sink
+from pipeline.sinks import Sink
 from yolact.errors import SourceFailedError
 
 SERVER = Path(__file__).parent / "helpers" / "rtsp_server.py"
@@ -247,7 +247,7 @@ def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):
 def test_push_to_an_rtsp_server(tmp_path):
     import av
 
-    from pipeline.sink import StreamPushSink
+    from pipeline.sinks import StreamPushSink
     from pipeline.synthetic import SyntheticScene
 
     received = tmp_path / "pushed.h264"

@@ -14,7 +14,7 @@ import pytest
 from conftest import probe_video, write_clip
 from pipeline.api import stream
 from pipeline.runner import Pipeline, RunOptions
-from pipeline.sink import Sink
+from pipeline.sinks import Sink
 from yolact.errors import ConfigError, OutputError, StageError
 
 FAST = dict(score_threshold=0.9, progress=False)  # random weights: keep rendering light

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.clips import probe
 from pipeline.frame import FrameMeta
-from pipeline.video_sink import Timeline, VideoFileSink, muxer_options
+from pipeline.sinks.video_file import Timeline, VideoFileSink, muxer_options
 from yolact.detections import Detections
 
 MS = Fraction(1, 1000)

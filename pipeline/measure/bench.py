@@ -27,7 +27,7 @@ from pipeline.measure.machine import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu, render_gpu
 from pipeline.measure.resources import ResourceSampler
-from pipeline.sink import Sink
+from pipeline.sinks import Sink
 from pipeline.source import FileSource
 from yolact.detection import DetectionParams, detect
 

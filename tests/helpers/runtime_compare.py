@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.render import RenderOptions, render_cpu
-from pipeline.sink_base import Sink
+from pipeline.sinks.base import Sink
 from pipeline.synthetic import SyntheticScene
 
 SOURCE = "synthetic:320x240@30?frames=24&seed=5"

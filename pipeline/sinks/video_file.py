@@ -17,9 +17,9 @@ from pathlib import Path
 
 import cv2
 
-from pipeline.audio_remux import copy_audio_into, has_audio
+from pipeline.sinks.audio_remux import copy_audio_into, has_audio
 from pipeline.frame import FrameMeta
-from pipeline.sink_base import Sink
+from pipeline.sinks.base import Sink
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
 REFUSED_VIDEO_SUFFIXES = {

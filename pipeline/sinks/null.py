@@ -1,0 +1,12 @@
+"""Output nowhere: benchmarks and dry runs."""
+
+from __future__ import annotations
+
+from pipeline.sinks.base import Sink
+
+
+class NullSink(Sink):
+    name = "null"
+
+    def write(self, image, meta, detections) -> bool:
+        return True
