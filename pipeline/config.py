@@ -12,7 +12,7 @@ import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.network_source import NetworkOptions
+from pipeline.sources.network import NetworkOptions
 from pipeline.render import RenderOptions
 from yolact.config_schema import build_dataclass, load_yaml_file, require
 from yolact.errors import ConfigError

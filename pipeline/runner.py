@@ -29,12 +29,12 @@ from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.run_options import RunOptions, default_model
 from pipeline.frame import allocate_rings
 from pipeline.metrics import Metrics
-from pipeline.network_source import NetworkSource
-from pipeline.decoding import prepare_decoding
+from pipeline.sources.network import NetworkSource
+from pipeline.sources.decoding import prepare_decoding
 from pipeline.ring import Ring
 from pipeline.sinks import Sink, check_run_outputs, make_sink
-from pipeline.source import Source
-from pipeline.source_spec import open_source
+from pipeline.sources.base import Source
+from pipeline.sources.spec import open_source
 from pipeline.stage import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
 from yolact.detection import DetectionParams

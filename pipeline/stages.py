@@ -21,7 +21,7 @@ from pipeline.preprocess import PixelFormat, frame_size, preprocess_cpu, yuv_to_
 from pipeline.render import RenderOptions, render_cpu
 from pipeline.ring import Ring
 from pipeline.sinks import Sink
-from pipeline.source import Source
+from pipeline.sources.base import Source
 from pipeline.stage import POLL, Stage
 from yolact.detection import DetectionParams, detect
 

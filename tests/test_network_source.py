@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.network_source import NetworkOptions, NetworkSource
+from pipeline.sources.network import NetworkOptions, NetworkSource
 from pipeline.runner import Pipeline, RunOptions
 from pipeline.sinks import Sink
 from yolact.errors import SourceFailedError

@@ -1,4 +1,4 @@
-"""NVDEC decoding (pipeline/nvdec_source.py) against stand-ins of PyNvVideoCodec and
+"""NVDEC decoding (pipeline/sources/nvdec.py) against stand-ins of PyNvVideoCodec and
 CuPy: frames decoded "on the device" as NV12 go through the GPU runtime; every frame
 out, source timestamps kept, overlays exactly the CPU renderer's on the same frame's
 BGR conversion (so a frame read after the decoder reused its surface would show);

@@ -53,7 +53,7 @@ def test_credentials_are_masked_in_library_errors(capsys, tiny_onnx):
     import socket
 
     from pipeline.cli import main
-    from pipeline.source import mask_credentials
+    from pipeline.credentials import mask_credentials
 
     assert (
         mask_credentials("refused: 'rtsp://user:pw@10.0.0.1:554/x', see http://a:b@h/y; rtsp://host/z")

@@ -4,9 +4,13 @@ import numpy as np
 import pytest
 
 from conftest import write_clip
-from pipeline.network_source import NetworkSource
-from pipeline.source import CameraSource, FileSource, ImageSource, SyntheticSource, mask_url
-from pipeline.source_spec import open_source
+from pipeline.sources.network import NetworkSource
+from pipeline.sources.camera import CameraSource
+from pipeline.sources.file import FileSource
+from pipeline.sources.images import ImageSource
+from pipeline.sources.synthetic import SyntheticSource
+from pipeline.credentials import mask_url
+from pipeline.sources.spec import open_source
 from yolact.errors import InputError, InputNotFoundError
 
 

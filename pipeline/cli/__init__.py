@@ -14,7 +14,7 @@ from pipeline.cli import export as cli_export
 from pipeline.cli import run as cli_run
 from pipeline.cli import train as cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
-from pipeline.source import mask_credentials
+from pipeline.credentials import mask_credentials
 
 COMMANDS = {"run": cli_run, "bench": cli_bench, "export": cli_export, "build": cli_build}
 

@@ -28,7 +28,7 @@ from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu, render_gpu
 from pipeline.measure.resources import ResourceSampler
 from pipeline.sinks import Sink
-from pipeline.source import FileSource
+from pipeline.sources.file import FileSource
 from yolact.detection import DetectionParams, detect
 
 WARMUP = 3

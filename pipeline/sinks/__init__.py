@@ -27,7 +27,7 @@ from pipeline.sinks.output_checks import (
 from pipeline.sinks.stream_push import StreamPushSink
 from pipeline.sinks.video_file import VIDEO_SUFFIXES, VideoFileSink
 from pipeline.sinks.window import WindowSink
-from pipeline.source import mask_url
+from pipeline.credentials import mask_url
 from yolact.errors import OutputError
 
 __all__ = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 
 from pipeline.sinks.base import Sink
-from pipeline.source import error_reason
+from pipeline.credentials import error_reason
 from yolact.errors import OutputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from pipeline.sinks.base import Sink
-from pipeline.source import error_reason, mask_url
+from pipeline.credentials import error_reason, mask_url
 from yolact.errors import OutputError
 
 

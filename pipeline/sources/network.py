@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
-from pipeline.source import DecodedFrame, Source, error_reason, mask_url, picture
+from pipeline.sources.base import DecodedFrame, Source, picture
+from pipeline.credentials import error_reason, mask_url
 from yolact.config_schema import require
 from yolact.errors import SourceFailedError
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "tcp", "udp", "srt")
 
 
 @dataclass(frozen=True, slots=True)

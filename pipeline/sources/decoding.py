@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.network_source import NetworkSource
-from pipeline.nvdec_source import NVDEC_CODECS, NvdecSource
+from pipeline.sources.network import NetworkSource
+from pipeline.sources.nvdec import NVDEC_CODECS, NvdecSource
 from pipeline.preprocess import PixelFormat
-from pipeline.source import FileSource, Source
+from pipeline.sources.file import FileSource
+from pipeline.sources.base import Source
 from yolact.errors import ConfigError, MissingDependencyError
 
 DECODE_MODES = ("auto", "cpu", "nvdec")

@@ -1,4 +1,4 @@
-"""``--source`` specs → sources (see pipeline/source.py for the kinds):
+"""``--source`` specs → sources (see pipeline/sources/ for the kinds):
 
 path/to/video.mp4 · path/to/image.png | folder/ · rtsp:// rtmp:// http(s):// tcp://
 udp:// srt:// · camera:0 | /dev/video0 · synthetic[:WxH[@FPS]][?frames=N&seed=S&live=1]
@@ -9,18 +9,15 @@ from __future__ import annotations
 import urllib.parse
 from pathlib import Path
 
-from pipeline.network_source import NetworkOptions, NetworkSource
+from pipeline.sources.network import NetworkOptions, NetworkSource
 from pipeline.preprocess import PixelFormat
-from pipeline.source import (
-    IMAGE_SUFFIXES,
-    NETWORK_SCHEMES,
-    CameraSource,
-    FileSource,
-    ImageSource,
-    Source,
-    SyntheticSource,
-    mask_url,
-)
+from pipeline.sources.images import IMAGE_SUFFIXES, ImageSource
+from pipeline.sources.network import NETWORK_SCHEMES
+from pipeline.sources.camera import CameraSource
+from pipeline.sources.file import FileSource
+from pipeline.sources.base import Source
+from pipeline.sources.synthetic import SyntheticSource
+from pipeline.credentials import mask_url
 from yolact.errors import InputError, InputNotFoundError
 
 

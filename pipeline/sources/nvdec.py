@@ -9,7 +9,7 @@ Timestamps, the frame rate and the size come from PyAV's probe of the same file 
 PyAV decoding. A decoded frame lives in the decoder's own surface, reused by later
 ``Decode`` calls: the decode stage copies it into its slot before asking for the next.
 
-``pipeline.decoding`` decides between NVDEC and PyAV (``--decode auto|cpu|nvdec``).
+``pipeline.sources.decoding`` decides between NVDEC and PyAV (``--decode auto|cpu|nvdec``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from pipeline.preprocess import PixelFormat
-from pipeline.source import DecodedFrame, Source
+from pipeline.sources.base import DecodedFrame, Source
 from yolact.errors import InputError
 
 NVDEC_CODECS = ("h264", "hevc", "av1")
