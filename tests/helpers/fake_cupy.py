@@ -21,14 +21,9 @@ and stricter where a mistake would only show on a device:
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import re
-import subprocess
-import tempfile
 import threading
 import types
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 
@@ -438,34 +433,10 @@ def _kernel_argument(kernel: str, position: int, declared: str, value):
     )(value.item())
 
 
-@cache
 def _host_library(code: str, defines: tuple[str, ...]) -> ctypes.CDLL:
-    digest = hashlib.sha256((code + repr(defines)).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"fake_cupy_{digest}"
-    folder.mkdir(exist_ok=True)
-    library = folder / "kernel.so"
-    if not library.exists():
-        source = folder / "kernel.cpp"
-        source.write_text(code, encoding="utf-8")
-        subprocess.run(
-            [
-                "g++",
-                "-x",
-                "c++",
-                "-std=c++17",
-                "-O2",
-                "-shared",
-                "-fPIC",
-                "-ffp-contract=off",
-                *defines,
-                str(source),
-                "-o",
-                str(library),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return ctypes.CDLL(str(library))
+    from helpers.kernel_host import compile_host
+
+    return compile_host(code, tuple(define.removeprefix("-D") for define in defines))
 
 
 class _Module(types.ModuleType):

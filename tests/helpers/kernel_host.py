@@ -25,27 +25,20 @@ def compiler_missing() -> str | None:
 
 
 @cache
-def host_library(name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+def compile_host(code: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """``code`` (a kernel file's source) built with g++ as a shared library, ``-D`` for each define."""
     folder = Path(tempfile.mkdtemp(prefix="kernel_host_"))
-    source = folder / f"{name}.cpp"
-    source.write_text(kernel_source(name), encoding="utf-8")
-    library = folder / f"{name}.so"
-    command = [
-        "g++",
-        "-x",
-        "c++",
-        "-std=c++17",
-        "-O2",
-        "-shared",
-        "-fPIC",
-        "-ffp-contract=off",
-        *(f"-D{define}" for define in defines),
-        str(source),
-        "-o",
-        str(library),
-    ]
+    source, library = folder / "kernel.cpp", folder / "kernel.so"
+    source.write_text(code, encoding="utf-8")
+    flags = ["-x", "c++", "-std=c++17", "-O2", "-shared", "-fPIC", "-ffp-contract=off"]
+    command = ["g++", *flags, *(f"-D{define}" for define in defines), str(source), "-o", str(library)]
     subprocess.run(command, check=True, capture_output=True, text=True)
     return ctypes.CDLL(str(library))
+
+
+def host_library(name: str, defines: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """The product's ``<name>.cu`` (as NVRTC gets it) built for the host."""
+    return compile_host(kernel_source(name), defines)
 
 
 def as_c(value):
