@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from engines.registry import create_engine
-from pipeline.measure.bench import plot_report, run_bench
+from pipeline.measure.bench import run_bench
+from pipeline.measure.bench_plot import plot_report
 from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.runner import default_model
 from yolact.synthetic_data import make_video_with_ground_truth

@@ -35,7 +35,7 @@ from pipeline.ring import Ring
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
 from pipeline.sources.spec import open_source
-from pipeline.stage import POLL, Stage
+from pipeline.stages import POLL, Stage
 from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
 from yolact.detection import DetectionParams
 from yolact.errors import ConfigError, StageError, YolactStreamError
@@ -204,7 +204,7 @@ class Pipeline:
         ]
         batch_stage, detect_stage = BatchStage, DetectRenderStage
         if on_gpu:
-            from pipeline.gpu_stages import GpuBatchStage, GpuDetectRenderStage
+            from pipeline.stages.gpu import GpuBatchStage, GpuDetectRenderStage
 
             batch_stage, detect_stage = GpuBatchStage, GpuDetectRenderStage
         self.stages += [

@@ -36,7 +36,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.measure.machine import machine_info
     from engines.registry import create_engine
-    from pipeline.measure.bench import plot_report, run_bench
+    from pipeline.measure.bench import run_bench
+    from pipeline.measure.bench_plot import plot_report
     from pipeline.runner import default_model
     from yolact.errors import ConfigError, InputNotFoundError
     from yolact.output_path import check_output_path

@@ -15,10 +15,8 @@ pipelined run cannot beat cores / sum of every stage's CPU time per frame).
 from __future__ import annotations
 
 import resource
-import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,61 +24,13 @@ import numpy as np
 from pipeline.measure.machine import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu, render_gpu
+from pipeline.measure.pipelined import pipelined_run
 from pipeline.measure.resources import ResourceSampler
-from pipeline.sinks import Sink
+from pipeline.measure.series import WARMUP, Progress, Series
 from pipeline.sources.file import FileSource
 from yolact.detection import DetectionParams, detect
 
-WARMUP = 3
 KEEP_FRAMES = 64  # decoded frames kept in memory for the stage-only measurements
-
-
-@dataclass
-class Series:
-    """Latencies (ms) of one measurement and the frames they covered."""
-
-    name: str
-    latencies_ms: list
-    frames: int
-    cpu_seconds: float = 0.0  # process CPU time over the measured calls
-
-    def summary(self) -> dict:
-        values = np.asarray(self.latencies_ms, np.float64)
-        total_s = values.sum() / 1e3
-        p50, p95, p99 = np.percentile(values, [50, 95, 99]) if len(values) else (0.0, 0.0, 0.0)
-        return {
-            "frames": self.frames,
-            "fps": self.frames / total_s if total_s else 0.0,
-            "latency_ms": {"p50": float(p50), "p95": float(p95), "p99": float(p99)},
-            "cpu_ms_per_frame": 1e3 * self.cpu_seconds / self.frames if self.frames else 0.0,
-            "cpu_cores_busy": self.cpu_seconds / total_s if total_s else 0.0,
-        }
-
-
-class Progress:
-    """A progress bar for the current measurement on stderr, redrawn at most every 0.2 s."""
-
-    WIDTH = 24
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()  # no bar soup in logs
-        self._last = 0.0
-
-    def __call__(self, name: str, done: int = 0, total: int = 0) -> None:
-        if self.enabled and time.monotonic() - self._last > 0.2:
-            self._last = time.monotonic()
-            filled = self.WIDTH * done // total if total else 0
-            counts = f" {done}/{total}" if total else ""
-            print(
-                f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {name}{counts:<20}",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def done(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
 
 
 def run_bench(
@@ -209,7 +159,7 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     sequential_series = _timed("sequential", pick, sequential, show)
     sampler.phase = "pipelined"
     show("pipelined run")
-    pipelined = _pipelined(source, engine, count, best_batch or 1)
+    pipelined = pipelined_run(source, engine, count, best_batch or 1)
     sampler.phase = "end"
     show.done()
 
@@ -303,126 +253,3 @@ def _timed(name: str, items, function, show, *, frames_per_call: int = 1) -> Ser
             cpu_seconds += time.process_time() - cpu_started
         show(name, index + 1, len(items))
     return Series(name, latencies, len(latencies) * frames_per_call, cpu_seconds)
-
-
-def _pipelined(source, engine, frames: int, batch: int) -> dict:
-    """The real runtime on the same frames (its own engine instance: same file, same backend)."""
-    from pipeline.config import load_pipeline_config
-    from pipeline.runner import Pipeline, RunOptions
-
-    preset = load_pipeline_config("bench").replace(batch=batch)
-    # the same engine again: a checkpoint needs its config, and the precision must match
-    config, precision = getattr(engine, "config", None), getattr(engine, "precision", None)
-    options = RunOptions(
-        model=engine.model_path,
-        backend=engine.name,
-        device=engine.device,
-        preset=preset,
-        progress=False,
-        config=config,
-        engine_options={"precision": precision} if precision and engine.name == "torch" else {},
-    )
-    arrivals = _ArrivalSink()
-    with Pipeline(
-        [FileSource(source, max_frames=frames + WARMUP * batch)],
-        ["null"],
-        options,
-        extra_sinks={0: [arrivals]},
-    ) as pipeline:
-        snapshot = pipeline.run()
-    times = arrivals.times[WARMUP * batch :]  # warm-up excluded, as for every other measurement
-    steady_fps = (
-        (len(times) - 1) / (times[-1] - times[0])
-        if len(times) > 1 and times[-1] > times[0]
-        else snapshot["fps"]
-    )
-    return {
-        "fps": steady_fps,
-        "fps_with_startup": snapshot["fps"],
-        "frames": len(times),
-        "batch": batch,
-        "end_to_end_samples_ms": [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch :]],
-        "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
-        "stages": {
-            k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
-            for k, v in snapshot["stages"].items()
-        },
-    }
-
-
-class _ArrivalSink(Sink):
-    """Records when each frame leaves the pipeline (for the steady-state FPS)."""
-
-    name = "arrivals"
-
-    def __init__(self):
-        self.times: list[float] = []
-        self.latencies_ms: list[float] = []
-
-    def write(self, image, meta, detections) -> bool:
-        self.times.append(time.perf_counter())
-        self.latencies_ms.append((time.monotonic() - meta.capture_time) * 1e3)
-        return True
-
-
-def plot_report(report: dict, path: Path) -> None:
-    """Stage breakdown, latency CDF and throughput vs batch, in one PNG."""
-    try:
-        import matplotlib
-    except ImportError:
-        from yolact.errors import MissingDependencyError
-
-        raise MissingDependencyError("--plot needs matplotlib: pip install 'yolact-stream[bench]'") from None
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, ((breakdown, cdf), (throughput, usage)) = plt.subplots(2, 2, figsize=(13, 8))
-    names = [*report["stages"], "sequential", "pipelined"]
-    values = [
-        *(1e3 / s["fps"] if s["fps"] else 0 for s in report["stages"].values()),
-        1e3 / report["sequential"]["fps_with_decode"] if report["sequential"]["fps_with_decode"] else 0,
-        1e3 / report["pipelined"]["fps"] if report["pipelined"]["fps"] else 0,
-    ]
-    if report["inference"]:
-        first = str(report["pipelined"]["batch"])
-        names.insert(len(report["stages"]), f"infer b{first}")
-        values.insert(len(report["stages"]), 1e3 / report["inference"][first]["fps"])
-    breakdown.barh(names, values, color="tab:blue")
-    breakdown.set_xlabel("ms per frame")
-    breakdown.set_title("stage breakdown")
-    for name, samples in report["latency_samples_ms"].items():
-        if samples:
-            ordered = np.sort(samples)
-            cdf.plot(ordered, np.arange(1, len(ordered) + 1) / len(ordered), label=name)
-    cdf.set_xscale("log")
-    cdf.set_xlabel("latency (ms)")
-    cdf.set_ylabel("fraction of frames")
-    cdf.set_title("latency CDF")
-    cdf.legend(fontsize=7)
-    batches = sorted(report["inference"], key=int)
-    throughput.plot([int(b) for b in batches], [report["inference"][b]["fps"] for b in batches], marker="o")
-    throughput.set_xlabel("batch size")
-    throughput.set_ylabel("inference FPS")
-    throughput.set_title("throughput vs batch")
-    phases = {k: v for k, v in report.get("resources", {}).items() if k not in ("start", "end")}
-    usage.barh(
-        list(phases),
-        [v["cpu_cores_mean"] for v in phases.values()],
-        color="tab:orange",
-        label="CPU cores busy (mean)",
-    )
-    usage.set_xlabel("CPU cores busy")
-    usage.set_title(
-        f"CPU use per measurement (peak RSS "
-        f"{max((v['rss_mb_peak'] for v in phases.values()), default=0):.0f} MB)"
-    )
-    gpu = {k: v["gpu_percent_mean"] for k, v in phases.items() if v.get("gpu_percent_mean") is not None}
-    if gpu:
-        twin = usage.twiny()
-        twin.plot(list(gpu.values()), list(gpu), "o", color="tab:green", label="GPU %")
-        twin.set_xlabel("GPU utilisation (%)")
-    figure.suptitle(f"{report['engine']} — {Path(report['source']).name}", fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)

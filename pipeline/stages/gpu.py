@@ -14,7 +14,8 @@ from pipeline.frame import BatchSlot, FrameSlot, ResultSlot
 from pipeline.gpu import StageStream, cupy_module
 from pipeline.preprocess import PixelFormat, preprocess_gpu, yuv_to_bgr_gpu
 from pipeline.render import render_gpu
-from pipeline.stages import BatchStage, DetectRenderStage
+from pipeline.stages.batch import BatchStage
+from pipeline.stages.detect_render import DetectRenderStage
 
 
 class GpuBatchStage(BatchStage):

@@ -1,0 +1,80 @@
+"""Detection and rendering: network outputs → Detections → the overlay on each frame."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from pipeline.frame import FrameSlot, ResultSlot
+from pipeline.preprocess import PixelFormat, yuv_to_bgr_cpu
+from pipeline.render import RenderOptions, render_cpu
+from pipeline.ring import Ring
+from pipeline.stages.base import Stage
+from yolact.detection import DetectionParams, detect
+
+
+class DetectRenderStage(Stage):
+    def __init__(
+        self,
+        result_ring: Ring,
+        output_ring: Ring,
+        *,
+        priors,
+        params: DetectionParams,
+        image_size: int,
+        class_names,
+        render: RenderOptions | None,
+        **kwargs,
+    ):
+        super().__init__("detect+render", **kwargs)
+        self.result_ring, self.output_ring = result_ring, output_ring
+        self.priors, self.params, self.image_size = priors, params, image_size
+        self.class_names, self.render = tuple(class_names), render
+
+    def process(self) -> None:
+        with self.stream_context():
+            while (result := self.receive(self.result_ring)) is not None:
+                started = time.perf_counter()
+                self.wait_for(result)
+                outputs = result.outputs
+                for position, (frame_ring, frame) in enumerate(result.frames):
+                    detections = detect(
+                        outputs.loc[position],
+                        outputs.conf[position],
+                        outputs.mask[position],
+                        outputs.proto[position],
+                        self.priors,
+                        frame_size=frame.meta.size,
+                        params=self.params,
+                        image_size=self.image_size,
+                        class_names=self.class_names,
+                    )
+                    self.draw(frame, detections)
+                    out = self.acquire(self.output_ring)
+                    if out is None:
+                        return
+                    out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
+                    self.output_ring.publish(out)
+                frames = len(result.frames)
+                result.frames, result.outputs = [], None
+                self.result_ring.release(result)
+                self.timed(max(1, frames), started)
+
+    def stream_context(self):
+        return contextlib.nullcontext()
+
+    def wait_for(self, result: ResultSlot) -> None:
+        """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
+
+    def draw(self, frame: FrameSlot, detections) -> None:
+        """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer
+        that a YUV frame is converted into."""
+        if frame.pixel_format is PixelFormat.BGR:
+            frame.rendered = frame.image
+        else:
+            frame.rendered = yuv_to_bgr_cpu(frame.image, frame.pixel_format, frame.bgr_buffer())
+        if self.render is not None:
+            render_cpu(frame.rendered, detections, self.render)
+
+    def finish(self) -> None:
+        self.output_ring.close()
