@@ -27,7 +27,6 @@ from pathlib import Path
 from engines.registry import create_engine
 from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.run_options import RunOptions, default_model
-from pipeline.frame import allocate_rings
 from pipeline.metrics import Metrics
 from pipeline.sources.network import NetworkSource
 from pipeline.sources.decoding import prepare_decoding
@@ -36,7 +35,8 @@ from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
 from pipeline.sources.spec import open_source
 from pipeline.stages import POLL, Stage
-from pipeline.stages import BatchStage, DecodeStage, DetectRenderStage, InferStage, SinkStage
+from pipeline.stages import DecodeStage, SinkStage
+from pipeline.stages.graph import build_stages
 from yolact.detection import DetectionParams
 from yolact.errors import ConfigError, StageError, YolactStreamError
 
@@ -174,72 +174,21 @@ class Pipeline:
         self._build(config, max_batch, params, model_config)
 
     def _build(self, config: PipelineConfig, max_batch: int, params: DetectionParams, model_config) -> None:
-        on_gpu = self.engine.device == "cuda"
-        spec = self.engine.input_spec
-        frame_rings, batch_ring, result_ring, output_ring = allocate_rings(
-            num_streams=len(self.sources),
-            live=config.mode == "live",
-            frame_ring_capacity=config.frame_ring_capacity,
-            age_budget_ms=config.age_budget_ms,
+        graph = build_stages(
+            sources=self.sources,
+            engine=self.engine,
+            sinks=self.sinks,
+            config=config,
             max_batch=max_batch,
-            input_shape=(3, spec.size, spec.size),
-            dtype=spec.dtype,
-            on_gpu=on_gpu,
-        )
-        self.rings = [*frame_rings, batch_ring, result_ring, output_ring]
-        for ring in self.rings:
-            self.metrics.add_ring(ring)
-        common = dict(halt=self.halt, on_error=self._on_error)
-        render = dataclasses.replace(config.render, score_threshold=config.score_threshold)
-        self.stages = [
-            DecodeStage(
-                source,
-                i,
-                frame_rings[i],
-                source_stop=self.source_stop,
-                metrics=self.metrics.stage(f"decode[{i}]"),
-                **common,
-            )
-            for i, source in enumerate(self.sources)
-        ]
-        batch_stage, detect_stage = BatchStage, DetectRenderStage
-        if on_gpu:
-            from pipeline.stages.gpu import GpuBatchStage, GpuDetectRenderStage
-
-            batch_stage, detect_stage = GpuBatchStage, GpuDetectRenderStage
-        self.stages += [
-            batch_stage(
-                frame_rings,
-                batch_ring,
-                size=spec.size,
-                max_batch=max_batch,
-                timeout_ms=config.batch_timeout_ms,
-                dtype=spec.dtype,
-                metrics=self.metrics.stage("preprocess"),
-                **common,
-            ),
-            InferStage(self.engine, batch_ring, result_ring, metrics=self.metrics.stage("infer"), **common),
-            detect_stage(
-                result_ring,
-                output_ring,
-                priors=self.engine.metadata.priors(),
-                params=params,
-                image_size=spec.size,
-                class_names=model_config.class_names,
-                render=render,
-                metrics=self.metrics.stage("detect+render"),
-                **common,
-            ),
-        ]
-        self._sink_stage = SinkStage(
-            output_ring,
-            self.sinks,
-            metrics_all=self.metrics,
+            params=params,
+            class_names=model_config.class_names,
+            metrics=self.metrics,
+            halt=self.halt,
+            source_stop=self.source_stop,
+            on_error=self._on_error,
             request_stop=self.stop,
-            metrics=self.metrics.stage("sink"),
-            **common,
         )
-        self.stages.append(self._sink_stage)
+        self.rings, self.stages, self._sink_stage = graph.rings, graph.stages, graph.sink
 
     def _input_paths(self) -> list[str]:
         paths = []
