@@ -2,8 +2,6 @@
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -12,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import probe_video, write_clip
+from helpers.cli_process import start_run
 from pipeline.api import stream
 from pipeline.runner import Pipeline, RunOptions
 from pipeline.sinks import Sink
@@ -191,11 +190,7 @@ def test_setup_errors(tiny_onnx, tmp_path):
 def test_a_signal_to_a_live_run_leaves_a_playable_file(tiny_onnx, tmp_path, signum, code):
     """A live (paced) source runs until stopped: the signal is the only way out."""
     out = tmp_path / "live.mp4"
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
+    process = start_run(
         "--source",
         "synthetic:160x120@30?frames=100000&live=1",
         "--output",
@@ -205,15 +200,6 @@ def test_a_signal_to_a_live_run_leaves_a_playable_file(tiny_onnx, tmp_path, sign
         "--score-threshold",
         "0.9",
         "--quiet",
-    ]
-    # a shell without job control starts background jobs with SIGINT ignored, and Python
-    # keeps an inherited SIG_IGN: give the child the default disposition, as a terminal would
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     partial = tmp_path / ".live.partial.mp4"
     deadline = time.monotonic() + 60

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from helpers.cli_process import start_run
 from helpers.clips import ClipSpec, probe, write_clip
 
 LOOP_SECONDS = 60.0
@@ -46,27 +47,8 @@ def _lines(path):
 
 def _one_run(clip, folder, signals, rng):
     video, lines_path = folder / "out.mp4", folder / "out.jsonl"
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline",
-        "run",
-        "--source",
-        str(clip),
-        "--output",
-        str(video),
-        "--output",
-        str(lines_path),
-        "--overwrite",
-    ]
-    # a shell without job control starts background jobs with SIGINT ignored: give the
-    # child the default disposition, as a terminal would
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    process = start_run(
+        "--source", str(clip), "--output", str(video), "--output", str(lines_path), "--overwrite"
     )
     deadline = time.monotonic() + 60
     while len(_lines(lines_path)) < 5 and process.poll() is None and time.monotonic() < deadline:
