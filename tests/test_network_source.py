@@ -1,65 +1,21 @@
 """Network sources against a real GStreamer RTSP server on 127.0.0.1, started here."""
 
 import os
-import select
 import signal
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
+from helpers.rtsp import GSTREAMER_MISSING, RtspServer, StopAfter, gstreamer_available
 from pipeline.sources.network import NetworkOptions, NetworkSource
 from pipeline.runner import Pipeline, RunOptions
 from pipeline.sinks import Sink
 from yolact.errors import SourceFailedError
 
-SERVER = Path(__file__).parent / "helpers" / "rtsp_server.py"
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-def gstreamer_available() -> bool:
-    if not Path(SYSTEM_PYTHON).exists():
-        return False
-    probe = subprocess.run(
-        [
-            SYSTEM_PYTHON,
-            "-c",
-            "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer",
-        ],
-        capture_output=True,
-        timeout=30,
-    )
-    return probe.returncode == 0
-
-
-GSTREAMER_MISSING = (
-    "GStreamer RTSP server not installed: apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 "
-    "gstreamer1.0-plugins-{base,good,bad,ugly} (.ci/run does)"
-)
 pytestmark = pytest.mark.skipif(not gstreamer_available(), reason=GSTREAMER_MISSING)
-
-
-class RtspServer:
-    def __init__(self, port: int = 0, record: Path | None = None, size: tuple[int, int] = (320, 240)):
-        extra = ["--record", str(record)] if record else []
-        extra += ["--width", str(size[0]), "--height", str(size[1])]
-        self.process = subprocess.Popen(
-            [SYSTEM_PYTHON, str(SERVER), "--port", str(port), *extra], stdout=subprocess.PIPE, text=True
-        )
-        ready, _, _ = select.select([self.process.stdout], [], [], 20)
-        if not ready:
-            self.kill()
-            raise RuntimeError("RTSP server did not start")
-        self.port = int(self.process.stdout.readline())
-        self.url = f"rtsp://127.0.0.1:{self.port}/test"
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
 
 
 @pytest.fixture
@@ -219,15 +175,6 @@ def test_stall_is_detected_within_the_budget_then_reconnects(server):
         f"stall noticed {detected:.2f} s after the last frame (budget {budget} s)"
     )
     assert len(received) >= count + 10  # and it came back
-
-
-class StopAfter(Sink):
-    def __init__(self, frames):
-        self.frames, self.count = frames, 0
-
-    def write(self, image, meta, detections):
-        self.count += 1
-        return self.count < self.frames
 
 
 def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):

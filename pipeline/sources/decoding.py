@@ -1,10 +1,12 @@
 """How each source's frames are decoded and in which pixel format they travel.
 
-Decoder (``--decode``): ``auto`` uses NVDEC for video files when the engine runs on CUDA
-and NVDEC can decode them, else PyAV, reporting why in one line on GPU runs; ``cpu`` is
-PyAV always; ``nvdec`` is NVDEC or an error. Pixel format (the preset's
-``pixel_format``): ``auto`` sends PyAV-decoded frames as I420 on GPU runs (half the bytes
-to upload, converted on the device) and as BGR on the CPU.
+Decoder (``--decode``): ``auto`` uses NVDEC for video files and network streams when the
+engine runs on CUDA and NVDEC can decode them, else PyAV, reporting why in one line on
+GPU runs; ``cpu`` is PyAV always; ``nvdec`` is NVDEC or an error. A network stream's
+codec is known only once connected, so there the choice is made per connection (see
+``pipeline.sources.network``). Pixel format (the preset's ``pixel_format``): ``auto``
+sends PyAV-decoded frames as I420 on GPU runs (half the bytes to upload, converted on
+the device) and as BGR on the CPU.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.sources.network import NetworkSource
-from pipeline.sources.nvdec import NVDEC_CODECS, NvdecSource
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.file import FileSource
 from pipeline.sources.base import Source
+from pipeline.sources.file import FileSource
+from pipeline.sources.network import NetworkSource
+from pipeline.sources.nvdec import NvdecRequest, NvdecSource, nvdec_unsupported
 from yolact.errors import ConfigError, MissingDependencyError
 
 DECODE_MODES = ("auto", "cpu", "nvdec")
@@ -26,7 +28,8 @@ DECODE_MODES = ("auto", "cpu", "nvdec")
 def prepare_decoding(
     sources: list[Source], *, engine_device: str, pixel_format: str, mode: str, report: Callable[[str], None]
 ) -> list[Source]:
-    """The sources to run: pixel formats set, files NVDEC decodes replaced by NVDEC sources."""
+    """The sources to run: pixel formats set, files NVDEC decodes replaced by NVDEC sources,
+    network streams told to try NVDEC."""
     if pixel_format == "auto":
         pixel_format = "yuv420p" if engine_device == "cuda" else "bgr24"
     prepared = []
@@ -47,28 +50,32 @@ class DecoderChoice:
 
 
 def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderChoice:
-    """NVDEC for a file source where ``mode`` and this machine allow it, else the source as is.
+    """NVDEC for a file or network source where ``mode`` and this machine allow it, else the
+    source as is.
 
-    ``nvdec`` makes any reason a ConfigError / MissingDependencyError; ``auto`` keeps PyAV
-    and returns the reason (for one status line); ``cpu`` keeps PyAV silently.
+    ``nvdec`` makes any reason a MissingDependencyError (ConfigError for a source that
+    is neither a file nor a network stream); ``auto`` keeps PyAV and returns the reason
+    (for one status line); ``cpu`` keeps PyAV silently.
     """
     if mode not in DECODE_MODES:
         raise ConfigError(f"--decode must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
-    if mode == "cpu" or not isinstance(source, FileSource):
-        if mode == "nvdec" and not isinstance(source, FileSource):
+    decodable = isinstance(source, (FileSource, NetworkSource))
+    if mode == "cpu" or not decodable:
+        if mode == "nvdec" and not decodable:
             raise ConfigError(
-                f"--decode nvdec decodes video files; {source.name} is not one (use --decode auto or cpu)"
+                f"--decode nvdec decodes video files and network streams; {source.name} is neither "
+                f"(use --decode auto or cpu)"
             )
         return DecoderChoice(source, None)
-    reason = _nvdec_unusable(source, engine_device)
+    reason = _machine_cannot_nvdec(engine_device)
+    if reason is None and isinstance(source, NetworkSource):
+        source.nvdec = NvdecRequest(required=mode == "nvdec")
+        return DecoderChoice(source, None)
+    if reason is None:
+        reason = _file_cannot_nvdec(source)
     if reason is None:
         stream = source.video_stream
-        nvdec = NvdecSource(
-            source.path,
-            size=(stream.height, stream.width),
-            time_base=stream.time_base,
-            frame_rate=source.frame_rate,
-        )
+        nvdec = NvdecSource(source.path, time_base=stream.time_base, frame_rate=source.frame_rate)
         nvdec.has_audio = source.has_audio
         nvdec.open()
         source.close()
@@ -78,22 +85,21 @@ def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderC
     return DecoderChoice(source, reason)
 
 
-def _nvdec_unusable(source: FileSource, engine_device: str) -> str | None:
+def _machine_cannot_nvdec(engine_device: str) -> str | None:
     if engine_device != "cuda":
         return "the engine runs on the CPU"
     try:
         import PyNvVideoCodec  # noqa: F401
     except ImportError:
         return "PyNvVideoCodec is not installed (pip install PyNvVideoCodec)"
-    stream = source.video_stream
-    codec = stream.codec_context.name
-    if codec not in NVDEC_CODECS:
-        return f"{codec} is not decoded by NVDEC here (it decodes {', '.join(NVDEC_CODECS)})"
-    if stream.width % 2 or stream.height % 2:
-        return f"odd frame size {stream.width}x{stream.height} (NV12 needs even sizes)"
-    if _first_frame_rotation(source.path):
-        return "the video carries a rotation, which PyAV applies"
     return None
+
+
+def _file_cannot_nvdec(source: FileSource) -> str | None:
+    reason = nvdec_unsupported(source.video_stream.codec_context)
+    if reason is None and _first_frame_rotation(source.path):
+        reason = "the video carries a rotation, which PyAV applies"
+    return reason
 
 
 def _first_frame_rotation(path: Path) -> int:

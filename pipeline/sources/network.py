@@ -7,6 +7,9 @@ Facts this is built on (measured with PyAV 18 / FFmpeg 8 on loopback):
 - without our own drop-oldest ring a slow consumer lags without bound.
 So: RTSP over TCP, open and read timeouts, and on any end or error a reconnect with
 capped exponential backoff and jitter, until ``max_retries`` consecutive failures.
+With ``nvdec`` set (GPU runs, see ``pipeline.sources.decoding``) each connection whose
+codec NVDEC decodes is demuxed here and decoded on the GPU (a new decoder per
+connection, starting at its first keyframe); any other falls back to PyAV.
 Health: connecting → live → (stalled | reconnecting) → live ... or failed; every
 transition is also reported as one status line through ``report`` (the CLI prints it).
 Credentials in URLs are masked in every message.
@@ -21,10 +24,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source, picture
 from pipeline.credentials import error_reason, mask_url
+from pipeline.sources.base import DecodedFrame, Source, picture
+from pipeline.sources.nvdec import NvdecDecoder, NvdecRequest, nvdec_unsupported
 from yolact.config_schema import require
-from yolact.errors import SourceFailedError
+from yolact.errors import MissingDependencyError, SourceFailedError
 
 NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "tcp", "udp", "srt")
 
@@ -78,11 +82,15 @@ class NetworkSource(Source):
         self.connects = 0
         self.disconnects = 0
         self.events: list[tuple[float, str]] = []  # (monotonic time, health) transitions
+        self.nvdec: NvdecRequest | None = None  # decode on the GPU where the stream allows
+        self.decoder = "pyav"  # the current connection's
+        self._nvdec_refusal: str | None = None  # reported once, not at every reconnect
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
     def stats(self) -> dict:
-        return {**super().stats(), "connects": self.connects, "disconnects": self.disconnects}
+        stats = {**super().stats(), "connects": self.connects, "disconnects": self.disconnects}
+        return {**stats, "decoder": self.decoder} if self.nvdec is not None else stats
 
     def _set_health(self, state: str, detail: str = "") -> None:
         with self._lock:
@@ -137,14 +145,9 @@ class NetworkSource(Source):
                 "live", f"connected ({self.connects - 1} reconnects so far)" if self.connects > 1 else ""
             )
             try:
-                stream = container.streams.video[0]
-                time_base = stream.time_base
-                for frame in container.decode(stream):
-                    yield DecodedFrame(
-                        *picture(frame, self.pixel_format), frame.pts, frame.time_base or time_base
-                    )
-                    if stop.is_set():
-                        return
+                yield from self._decoded(container, container.streams.video[0], stop)
+                if stop.is_set():
+                    return
                 # the iterator ended: the server closed the stream
             except av.error.ExitError:
                 # read timeout with the socket open
@@ -158,6 +161,43 @@ class NetworkSource(Source):
             self.disconnects += 1
             if stop.wait(self._backoff(1)):
                 return
+
+    def _decoded(self, container, stream, stop) -> Iterator[DecodedFrame]:
+        """One connection's frames, until the stream ends or ``stop`` is set."""
+        nvdec = self._nvdec_decoder(stream)
+        if nvdec is None:
+            for frame in container.decode(stream):
+                yield DecodedFrame(
+                    *picture(frame, self.pixel_format), frame.pts, frame.time_base or stream.time_base
+                )
+                if stop.is_set():
+                    return
+            return
+        for packet in container.demux(stream):
+            if packet.size:  # an empty one marks the end
+                for nv12, pts in nvdec.decode(packet):
+                    yield DecodedFrame(nv12, PixelFormat.NV12, pts, stream.time_base)
+            if stop.is_set():
+                return
+        for nv12, pts in nvdec.flush():
+            yield DecodedFrame(nv12, PixelFormat.NV12, pts, stream.time_base)
+
+    def _nvdec_decoder(self, stream) -> NvdecDecoder | None:
+        """An NVDEC decoder for this connection, or None (PyAV decodes it)."""
+        self.decoder = "pyav"
+        if self.nvdec is None:
+            return None
+        reason = nvdec_unsupported(stream.codec_context)
+        if reason is not None:
+            if self.nvdec.required:
+                raise MissingDependencyError(f"--decode nvdec: {self.name}: {reason}")
+            if reason != self._nvdec_refusal and self.report is not None:
+                self.report(f"{self.name}: decoding with PyAV on the CPU: {reason}")
+            self._nvdec_refusal = reason
+            return None
+        self.decoder = "nvdec"
+        # without B-frames display order is decode order: no frame need wait in NVDEC
+        return NvdecDecoder(stream, gpu=self.nvdec.gpu, low_latency=not stream.codec_context.has_b_frames)
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.options.backoff_max, self.options.backoff_initial * 2 ** (attempt - 1))

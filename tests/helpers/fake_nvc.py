@@ -1,5 +1,5 @@
-"""A stand-in for PyNvVideoCodec's core decode API (CreateDemuxer / CreateDecoder /
-Decode), backed by PyAV, with device frames from the CuPy stand-in.
+"""A stand-in for PyNvVideoCodec's core decode API (CreateDecoder / PacketData / Decode),
+backed by PyAV's decoders, with device frames from the CuPy stand-in.
 
 Like NVDEC it hands out frames in a small pool of reused surfaces: a frame's data is
 overwritten by a later ``Decode`` call, so a consumer that keeps the frame instead of
@@ -9,6 +9,8 @@ Frames come as NV12, with presentation timestamps in the stream's time base.
 
 from __future__ import annotations
 
+import ctypes
+import enum
 import types
 
 import numpy as np
@@ -16,37 +18,44 @@ import numpy as np
 from helpers import fake_cupy
 
 SURFACES = 2
-CODEC_IDS = {"h264": 4, "hevc": 8, "av1": 11}
+ANNEX_B_START = (b"\x00\x00\x01", b"\x00\x00\x00\x01")
+PARAMETER_SETS = {"h264": {7}, "hevc": {33}}  # the SPS NAL unit types
 
 
-class PyNvVCExceptionUnsupported(Exception):
-    pass
+class cudaVideoCodec(enum.IntEnum):  # noqa: N801  (PyNvVideoCodec's names)
+    H264 = 4
+    HEVC = 8
+    AV1 = 11
 
 
-class _Packet:
-    def __init__(self, packet):
-        self.packet = packet
+class DisplayDecodeLatencyType(enum.IntEnum):
+    NATIVE = 0
+    LOW = 1
+    ZERO = 2
 
 
-class _Demuxer:
-    def __init__(self, filename: str):
-        import av
+class VideoPacketFlag(enum.IntEnum):
+    ENDOFSTREAM = 1
+    ENDOFPICTURE = 8
 
-        self._container = av.open(filename)
-        self._stream = self._container.streams.video[0]
-        self.codec = self._stream.codec_context.name
 
-    def GetNvCodecId(self):  # noqa: N802  (PyNvVideoCodec's names)
-        if self.codec not in CODEC_IDS:
-            raise PyNvVCExceptionUnsupported(self.codec)
-        return CODEC_IDS[self.codec]
+class PacketData:
+    """Fields the product sets; NVDEC reads ``bsl`` bytes at address ``bsl_data``."""
 
-    def FrameRate(self):  # noqa: N802
-        return float(self._stream.average_rate or 0)
+    def __init__(self):
+        self.bsl_data = 0
+        self.bsl = 0
+        self.pts = 0
+        self.decode_flag = 0
 
-    def __iter__(self):
-        for packet in self._container.demux(self._stream):
-            yield _Packet(packet)  # the last one is the empty packet that flushes the decoder
+
+def nal_unit_types(codec: str, data: bytes) -> list[int]:
+    """The NAL unit types of an Annex B buffer (H.264: 5 bits; HEVC: 6 bits after the forbidden bit)."""
+    types = []
+    for chunk in data.split(b"\x00\x00\x01")[1:]:
+        if chunk:
+            types.append(chunk[0] & 0x1F if codec == "h264" else (chunk[0] >> 1) & 0x3F)
+    return types
 
 
 class _Frame:
@@ -73,23 +82,57 @@ class _Frame:
 
 
 class _Decoder:
-    def __init__(self, codec, cudastream):
+    """Decodes what it is given and nothing else: a fresh PyAV decoder with no extradata, so
+    H.264/HEVC must arrive as Annex B with parameter sets in band, starting at a keyframe
+    (NVDEC's parser would otherwise give nothing)."""
+
+    def __init__(self, codec: cudaVideoCodec, cudastream, latency):
+        import av
+
         self.codec = codec
+        self.name = {cudaVideoCodec.H264: "h264", cudaVideoCodec.HEVC: "hevc", cudaVideoCodec.AV1: "av1"}[
+            codec
+        ]
         self.cudastream = cudastream
+        self.latency = latency
+        self._context = av.CodecContext.create(self.name, "r")
         self._surfaces = []
         self._next = 0
         self.decode_calls = 0
+        self.flags: list[int] = []
+        self.decoded: list[tuple[int, np.ndarray]] = []  # (pts, NV12 copy) of every frame given out
 
-    def Decode(self, packet: _Packet):  # noqa: N802
-        import cupy
+    def Decode(self, packet: PacketData):  # noqa: N802
+        import av
 
         self.decode_calls += 1
+        self.flags.append(packet.decode_flag)
+        if packet.bsl == 0:
+            return self._frames(self._context.decode(None))
+        data = ctypes.string_at(packet.bsl_data, packet.bsl)
+        if self.name in PARAMETER_SETS:
+            if not data.startswith(ANNEX_B_START):
+                raise AssertionError(f"{self.name} packet is not Annex B: starts {data[:6].hex()}")
+            if self.decode_calls == 1 and not PARAMETER_SETS[self.name] & set(
+                nal_unit_types(self.name, data)
+            ):
+                raise AssertionError("the first packet carries no SPS: NVDEC could not start here")
+        av_packet = av.Packet(data)
+        av_packet.pts = packet.pts
+        return self._frames(self._context.decode(av_packet))
+
+    def _frames(self, decoded_frames):
+        import cupy
+
         frames = []
-        for decoded in packet.packet.decode():
+        for decoded in decoded_frames:
             nv12 = decoded.to_ndarray(format="nv12")
+            self.decoded.append((decoded.pts, nv12.copy()))
+            if self._surfaces and self._surfaces[0].shape != nv12.shape:
+                self._surfaces = []  # a new sequence: NVDEC allocates new surfaces
             if len(self._surfaces) < SURFACES:
                 self._surfaces.append(cupy.asarray(np.zeros_like(nv12)))
-            surface = self._surfaces[self._next % SURFACES]
+            surface = self._surfaces[self._next % len(self._surfaces)]
             self._next += 1
             surface._data[...] = nv12
             fake_cupy._write(
@@ -103,18 +146,22 @@ def install(monkeypatch) -> types.ModuleType:
     import sys
 
     module = types.ModuleType("PyNvVideoCodec")
-    module.CreateDemuxer = lambda filename: _Demuxer(filename)
     decoders = []
 
-    def create_decoder(gpuid=0, codec=None, cudacontext=0, cudastream=0, usedevicememory=True, **_):
+    def create_decoder(
+        gpuid=0, codec=None, cudacontext=0, cudastream=0, usedevicememory=True, latency=0, **_
+    ):
         if not usedevicememory:
             raise AssertionError("the product keeps frames in device memory")
-        decoder = _Decoder(codec, cudastream)
+        decoder = _Decoder(cudaVideoCodec(codec), cudastream, DisplayDecodeLatencyType(latency))
         decoders.append(decoder)
         return decoder
 
     module.CreateDecoder = create_decoder
-    module.PyNvVCExceptionUnsupported = PyNvVCExceptionUnsupported
+    module.PacketData = PacketData
+    module.cudaVideoCodec = cudaVideoCodec
+    module.DisplayDecodeLatencyType = DisplayDecodeLatencyType
+    module.VideoPacketFlag = VideoPacketFlag
     module.decoders = decoders
     monkeypatch.setitem(sys.modules, "PyNvVideoCodec", module)
     return module

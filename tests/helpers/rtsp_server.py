@@ -4,7 +4,10 @@ Runs under Debian's /usr/bin/python3 (where python3-gi lives), started by the te
 a subprocess. Prints the port it listens on, then serves until killed. It dies with
 its parent (PR_SET_PDEATHSIG), so no server is left behind.
 
-    /usr/bin/python3 rtsp_server.py [--port N] [--width W --height H --fps F]
+    /usr/bin/python3 rtsp_server.py [--port N] [--width W --height H --fps F] [--sdp-parameter-sets]
+
+``--sdp-parameter-sets``: H.264's SPS/PPS travel only in the SDP (as many cameras send
+them), never in band; by default they are repeated before every keyframe.
 """
 
 import argparse
@@ -30,6 +33,7 @@ def main() -> None:
     parser.add_argument(
         "--record", help="accept a pushed H.264 stream (RTSP RECORD) into this file instead of serving"
     )
+    parser.add_argument("--sdp-parameter-sets", action="store_true")
     args = parser.parse_args()
     ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     Gst.init(None)
@@ -49,11 +53,16 @@ def main() -> None:
         print(server.get_bound_port(), flush=True)
         GLib.MainLoop().run()
         return
+    # avc stream format: the parameter sets go to the caps (codec_data → SDP), not in band
+    stream_format, interval = ("avc", 0) if args.sdp_parameter_sets else ("byte-stream", -1)
+    repeat = "option-string=repeat-headers=0" if args.sdp_parameter_sets else ""
     factory.set_launch(
         f"( videotestsrc is-live=true pattern=ball ! videoscale ! "
         f"video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1 ! "
-        "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bframes=0 threads=1 ! "
-        "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bframes=0 threads=1 "
+        f"{repeat} ! "
+        f"video/x-h264,profile=baseline,stream-format={stream_format} ! "
+        f"rtph264pay name=pay0 pt=96 config-interval={interval} )"
     )
     factory.set_shared(True)
     server.get_mount_points().add_factory("/test", factory)
