@@ -59,6 +59,7 @@ def _nv12_frames(path):
         ClipSpec(".mp4", "libx264", vfr=True, audio="aac"),  # avcC: h264_mp4toannexb
         ClipSpec(".mkv", "libx265", fps=25),  # hvcC, B-frames: hevc_mp4toannexb
         ClipSpec(".ts", "libx264", audio="aac"),  # Annex B already: dump_extra
+        ClipSpec(".mkv", "libsvtav1"),  # AV1 (PyAV's decoder is libdav1d): as it is
     ],
     ids=lambda spec: spec.name,
 )
@@ -215,7 +216,9 @@ def test_network_codec_nvdec_cannot_decode(monkeypatch):
     lines = []
     source = NetworkSource("rtsp://user:secret@127.0.0.1:1/cam", report=lines.append)
     stream = SimpleNamespace(
-        codec_context=SimpleNamespace(name="mjpeg", width=320, height=240, has_b_frames=0, extradata=None)
+        codec_context=SimpleNamespace(
+            codec=SimpleNamespace(canonical_name="mjpeg"), width=320, height=240, has_b_frames=0
+        )
     )
     source.nvdec = NvdecRequest(required=False)
     assert source._nvdec_decoder(stream) is None and source._nvdec_decoder(stream) is None

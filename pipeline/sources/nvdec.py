@@ -47,9 +47,14 @@ class NvdecRequest:
     gpu: int = 0
 
 
+def codec_name(codec_context) -> str:
+    """The format's codec name ("av1"), not the decoder's PyAV picked ("libdav1d")."""
+    return codec_context.codec.canonical_name
+
+
 def nvdec_unsupported(codec_context) -> str | None:
     """Why NVDEC cannot decode a stream with this PyAV codec context (None: it can)."""
-    codec = codec_context.name
+    codec = codec_name(codec_context)
     if codec not in NVDEC_CODECS:
         return f"{codec} is not decoded by NVDEC here (it decodes {', '.join(NVDEC_CODECS)})"
     if codec_context.width % 2 or codec_context.height % 2:
@@ -79,7 +84,7 @@ class NvdecDecoder:
         import PyNvVideoCodec as nvc
 
         self._nvc = nvc
-        codec = stream.codec_context.name
+        codec = codec_name(stream.codec_context)
         self._filter = av.bitstream.BitStreamFilterContext(
             annexb_filter(codec, stream.codec_context.extradata), in_stream=stream
         )

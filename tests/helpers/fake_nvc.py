@@ -20,6 +20,7 @@ from helpers import fake_cupy
 SURFACES = 2
 ANNEX_B_START = (b"\x00\x00\x01", b"\x00\x00\x00\x01")
 PARAMETER_SETS = {"h264": {7}, "hevc": {33}}  # the SPS NAL unit types
+OBU_SEQUENCE_HEADER = 1
 
 
 class cudaVideoCodec(enum.IntEnum):  # noqa: N801  (PyNvVideoCodec's names)
@@ -58,6 +59,27 @@ def nal_unit_types(codec: str, data: bytes) -> list[int]:
     return types
 
 
+def obu_types(data: bytes) -> list[int]:
+    """The OBU types of an AV1 temporal unit in the low-overhead format (each OBU sized)."""
+    types, position = [], 0
+    while position < len(data):
+        header = data[position]
+        types.append((header >> 3) & 0xF)
+        position += 2 if header & 0x4 else 1  # the extension byte
+        if not header & 0x2:  # no size field: the OBU runs to the end
+            break
+        size, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        position += size
+    return types
+
+
 class _Frame:
     def __init__(self, surface, pts: int):
         self._surface = surface
@@ -90,12 +112,11 @@ class _Decoder:
         import av
 
         self.codec = codec
-        self.name = {cudaVideoCodec.H264: "h264", cudaVideoCodec.HEVC: "hevc", cudaVideoCodec.AV1: "av1"}[
-            codec
-        ]
+        self.name = {"H264": "h264", "HEVC": "hevc", "AV1": "av1"}[codec.name]
+        decoder = {"av1": "libdav1d"}.get(self.name, self.name)
         self.cudastream = cudastream
         self.latency = latency
-        self._context = av.CodecContext.create(self.name, "r")
+        self._context = av.CodecContext.create(decoder, "r")
         self._surfaces = []
         self._next = 0
         self.decode_calls = 0
