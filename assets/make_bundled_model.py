@@ -19,6 +19,8 @@ import shutil
 import time
 from pathlib import Path
 
+from yolact.network_outputs import OUTPUT_NAMES
+
 SEEDS = {"train": 100, "val": 200, "test": 300}
 COUNTS = {"train": 1000, "val": 200, "test": 200}
 ASSETS = Path(__file__).resolve().parent
@@ -64,7 +66,7 @@ def main() -> None:
     shutil.copyfile(checkpoint, ASSETS / "yolact_tiny.pth")
     with OnnxRuntimeEngine(onnx_path) as engine:
         scores = evaluate(
-            lambda batch: [engine.infer(batch)[n] for n in ("loc", "conf", "mask", "proto")],
+            lambda batch: [engine.infer(batch)[n] for n in OUTPUT_NAMES],
             data["test"].annotations,
             data["test"].images,
             config=engine.metadata.config,

@@ -3,7 +3,7 @@
 An engine is a context manager: entering it allocates (session, device buffers,
 CUDA graphs), leaving it frees them. ``infer(images)`` checks the input against
 ``input_spec`` (name, shape, dtype, batch limits), times the call and returns the
-network contract as ``RawOutputs``. Backends implement ``_open``, ``_close`` and
+network contract as ``NetworkOutputs``. Backends implement ``_open``, ``_close`` and
 ``_infer`` and import their heavy library inside those methods only.
 """
 
@@ -19,9 +19,7 @@ import numpy as np
 
 from engines.errors import EngineInputError, EngineStateError
 from yolact.model_metadata import ModelMetadata
-
-CONTRACT_OUTPUTS = ("loc", "conf", "mask", "proto")
-
+from yolact.network_outputs import NetworkOutputs
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
@@ -44,41 +42,6 @@ class InputSpec:
         return f"{self.name} [{batch}, {self.channels}, {self.size}, {self.size}] {np.dtype(self.dtype).name}"
 
 
-@dataclass(frozen=True, slots=True)
-class RawOutputs:
-    """The network contract for a batch: NumPy arrays (CPU) or CuPy arrays (GPU).
-
-    loc [B, P, 4] offsets to priors; conf [B, P, C+1] softmax; mask [B, P, K] tanh
-    coefficients; proto [B, Hp, Wp, K] prototypes, channels last.
-    """
-
-    loc: Any
-    conf: Any
-    mask: Any
-    proto: Any
-
-    def __post_init__(self) -> None:
-        batch, num_priors = self.loc.shape[:2]
-        if self.loc.ndim != 3 or self.loc.shape[2] != 4:
-            raise ValueError(f"loc must be [B, P, 4], got {tuple(self.loc.shape)}")
-        for name in ("conf", "mask"):
-            shape = tuple(getattr(self, name).shape)
-            if len(shape) != 3 or shape[:2] != (batch, num_priors):
-                raise ValueError(f"{name} must be [{batch}, {num_priors}, N], got {shape}")
-        proto_shape = tuple(self.proto.shape)
-        if len(proto_shape) != 4 or proto_shape[0] != batch or proto_shape[3] != self.mask.shape[2]:
-            raise ValueError(f"proto must be [{batch}, H, W, {self.mask.shape[2]}], got {proto_shape}")
-
-    @property
-    def batch_size(self) -> int:
-        return int(self.loc.shape[0])
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in CONTRACT_OUTPUTS:
-            raise KeyError(name)
-        return getattr(self, name)
-
-
 @dataclass(slots=True)
 class InferenceStats:
     """Counters of an engine's ``infer`` calls (wall time of the whole call)."""
@@ -99,7 +62,7 @@ class Engine(abc.ABC):
     """Base of all backends.
 
     Subclasses set ``name`` (the registry key), ``input_spec``, ``metadata`` and
-    ``device`` in ``_open`` and return ``RawOutputs`` from ``_infer``. Whether output
+    ``device`` in ``_open`` and return ``NetworkOutputs`` from ``_infer``. Whether output
     arrays are reused between calls is a property of the backend (``reuses_outputs``):
     when True, the arrays of one call are overwritten by the next call, so copy what
     must outlive it.
@@ -133,7 +96,7 @@ class Engine(abc.ABC):
     def _close(self) -> None: ...
 
     @abc.abstractmethod
-    def _infer(self, images: Any) -> RawOutputs: ...
+    def _infer(self, images: Any) -> NetworkOutputs: ...
 
     def describe(self) -> str:
         """One line: backend, device, details (threads, precision, ...)."""
@@ -152,13 +115,13 @@ class Engine(abc.ABC):
     def max_batch(self) -> int:
         return self._spec().max_batch
 
-    def infer(self, images: Any) -> RawOutputs:
+    def infer(self, images: Any) -> NetworkOutputs:
         """Run one batch. ``images``: [B, 3, S, S] as ``input_spec`` says, NumPy for CPU
         engines, NumPy or CuPy for CUDA engines (CuPy input stays on the device)."""
         spec = self._spec()
         self._check_input(spec, images)
         started = time.perf_counter()
-        outputs = self._infer(images)
+        outputs = self._infer(images).validated()
         self.stats.add(int(images.shape[0]), (time.perf_counter() - started) * 1e3)
         return outputs
 

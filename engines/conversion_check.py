@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engines.base import CONTRACT_OUTPUTS, Engine
+from engines.base import Engine
+from yolact.network_outputs import OUTPUT_NAMES
 
 # allowed max |diff| relative to the reference output's max |value|. Measured with TF32 and
 # fp16 emulated on the CPU (benchmarks/precision_drift.py, tests/test_reduced_precision.py):
@@ -40,10 +41,6 @@ class DetectionAgreement:
     reference_count: int
     matched: int
     mean_mask_iou: float  # over reference detections; an unmatched one counts as 0
-
-    @property
-    def matched_fraction(self) -> float:
-        return self.matched / self.reference_count if self.reference_count else 1.0
 
 
 def to_numpy(array) -> np.ndarray:
@@ -76,11 +73,11 @@ def compare_engines_with_detections(
     detection of the same class with the best mask IoU."""
     relative = RELATIVE_TOLERANCE[precision]
     expected_outputs = reference.infer(images.astype(reference.input_spec.dtype, copy=False))
-    expected = {name: to_numpy(expected_outputs[name]).astype(np.float64) for name in CONTRACT_OUTPUTS}
+    expected = {name: to_numpy(expected_outputs[name]).astype(np.float64) for name in OUTPUT_NAMES}
     actual_outputs = candidate.infer(images.astype(candidate.input_spec.dtype, copy=False))
-    actual = {name: to_numpy(actual_outputs[name]).astype(np.float64) for name in CONTRACT_OUTPUTS}
+    actual = {name: to_numpy(actual_outputs[name]).astype(np.float64) for name in OUTPUT_NAMES}
     drifts = []
-    for name in CONTRACT_OUTPUTS:
+    for name in OUTPUT_NAMES:
         got = actual[name]
         want = expected[name]
         if got.shape != want.shape:
@@ -104,7 +101,7 @@ def detection_agreement(expected: dict, actual: dict, metadata, score_threshold:
     size = config.image_size
     batch = expected["loc"].shape[0]
     common = dict(frame_sizes=[(size, size)] * batch, params=params, image_size=size)
-    as_f32 = lambda outputs: [outputs[name].astype(np.float32) for name in CONTRACT_OUTPUTS]  # noqa: E731
+    as_f32 = lambda outputs: [outputs[name].astype(np.float32) for name in OUTPUT_NAMES]  # noqa: E731
     references = detect_batch(*as_f32(expected), priors, **common)
     candidates = detect_batch(*as_f32(actual), priors, **common)
     total, matched, iou_sum = 0, 0, 0.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from engines.base import CONTRACT_OUTPUTS, RawOutputs
+from yolact.network_outputs import OUTPUT_NAMES, NetworkOutputs
 from engines.errors import ModelFormatError
 from yolact.array_module import get_array_module
 from yolact.box_coder import encode_boxes
@@ -33,10 +33,10 @@ class ModelLayout:
     metadata: ModelMetadata
     output_names: tuple[str, ...]  # the outputs this layout reads, in its order
 
-    def to_contract(self, outputs: Mapping[str, object], priors=None) -> RawOutputs:
-        """Backend outputs by name → RawOutputs (priors needed for the openvino layout)."""
+    def to_contract(self, outputs: Mapping[str, object], priors=None) -> NetworkOutputs:
+        """Backend outputs by name → NetworkOutputs (priors needed for the openvino layout)."""
         if self.kind == "contract":
-            return RawOutputs(*(outputs[name] for name in CONTRACT_OUTPUTS))
+            return NetworkOutputs(*(outputs[name] for name in OUTPUT_NAMES))
         boxes_yxyx = outputs["boxes"]
         xp = get_array_module(boxes_yxyx)
         boxes_xyxy = boxes_yxyx[..., [1, 0, 3, 2]].astype(xp.float32)
@@ -45,7 +45,7 @@ class ModelLayout:
         half = xp.maximum(xp.abs(boxes_xyxy[..., 2:] - boxes_xyxy[..., :2]), MIN_BOX_SIDE) / 2
         boxes_xyxy = xp.concatenate([centre - half, centre + half], axis=-1)
         loc = encode_boxes(boxes_xyxy, priors, self.metadata.config.priors.variances)
-        return RawOutputs(loc.astype(xp.float32), outputs["conf"], outputs["mask"], outputs["proto"])
+        return NetworkOutputs(loc.astype(xp.float32), outputs["conf"], outputs["mask"], outputs["proto"])
 
 
 def detect_layout(
@@ -65,13 +65,13 @@ def detect_layout(
         source: the file, for messages.
     """
     names = tuple(output_names)
-    if set(CONTRACT_OUTPUTS) <= set(names):
-        kind, used = "contract", CONTRACT_OUTPUTS
+    if set(OUTPUT_NAMES) <= set(names):
+        kind, used = "contract", OUTPUT_NAMES
     elif set(OPENVINO_OUTPUTS) <= set(names):
         kind, used = "openvino", OPENVINO_OUTPUTS
     else:
         raise ModelFormatError(
-            f"{source}: outputs {list(names)} are not a YOLACT network: expected {list(CONTRACT_OUTPUTS)} "
+            f"{source}: outputs {list(names)} are not a YOLACT network: expected {list(OUTPUT_NAMES)} "
             f"(yolact-stream export) or {list(OPENVINO_OUTPUTS)} (OpenVINO model zoo)"
         )
     if METADATA_KEY in custom_metadata:

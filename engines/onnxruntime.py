@@ -10,27 +10,20 @@ size and reused by the next call with the same batch size.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, InputSpec, RawOutputs
+from engines.base import Engine, InputSpec
+from engines.cpu_affinity import usable_cores
+from yolact.network_outputs import NetworkOutputs
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
 from yolact.errors import InputNotFoundError
 
 DEFAULT_MAX_BATCH = 64  # a dynamic-batch ONNX has no limit of its own
 _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
-
-
-def machine_threads() -> int:
-    """Cores this process may run on (respects taskset/cgroups CPU affinity)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def cuda_provider_options() -> dict:
@@ -52,7 +45,7 @@ class OnnxRuntimeEngine(Engine):
         max_batch: int = DEFAULT_MAX_BATCH,
     ):
         super().__init__(model_path, device=device)
-        self.threads = threads or machine_threads()
+        self.threads = threads or usable_cores()
         self._max_batch_wanted = max_batch
         self._session = None
         self._layout: ModelLayout | None = None
@@ -170,14 +163,14 @@ class OnnxRuntimeEngine(Engine):
         self._device_outputs.clear()
         self._priors = None
 
-    def _infer(self, images: Any) -> RawOutputs:
+    def _infer(self, images: Any) -> NetworkOutputs:
         if self.device == "cuda":
             return self._infer_cuda(images)
         names = self._layout.output_names
         values = self._session.run(list(names), {self.input_spec.name: np.ascontiguousarray(images)})
         return self._layout.to_contract(dict(zip(names, values)), self._priors)
 
-    def _infer_cuda(self, images: Any) -> RawOutputs:
+    def _infer_cuda(self, images: Any) -> NetworkOutputs:
         import cupy
 
         images = cupy.ascontiguousarray(cupy.asarray(images))

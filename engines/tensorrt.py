@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, InputSpec, RawOutputs
+from engines.base import Engine, InputSpec
+from yolact.network_outputs import NetworkOutputs
 from engines.build import BuildOptions, build_engine, current_gpu, import_tensorrt
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
@@ -130,7 +131,7 @@ class TensorRTEngine(Engine):
         self._outputs.clear()
         self._priors = None
 
-    def _infer(self, images: Any) -> RawOutputs:
+    def _infer(self, images: Any) -> NetworkOutputs:
         import cupy
 
         images = cupy.ascontiguousarray(cupy.asarray(images))

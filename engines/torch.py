@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from engines.base import Engine, InputSpec, RawOutputs
+from engines.base import Engine, InputSpec
+from yolact.network_outputs import NetworkOutputs
 from engines.errors import BackendUnavailableError
 from yolact.config import YolactConfig, load_model_config
 from yolact.model_metadata import ModelMetadata
@@ -107,7 +108,6 @@ class TorchEngine(Engine):
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self._model = model
-        self._torch_dtype = dtype
         self.metadata = ModelMetadata.from_config(self.config)
         self.input_spec = InputSpec(
             name="images",
@@ -138,16 +138,16 @@ class TorchEngine(Engine):
 
             torch.cuda.empty_cache()
 
-    def _infer(self, images: Any) -> RawOutputs:
+    def _infer(self, images: Any) -> NetworkOutputs:
         import torch
 
         if self.device == "cpu":
             with torch.inference_mode():
                 outputs = self._model(torch.from_numpy(np.ascontiguousarray(images)))
-            return RawOutputs(*(t.numpy() for t in outputs))
+            return NetworkOutputs(*(t.numpy() for t in outputs))
         return self._infer_cuda(images)
 
-    def _infer_cuda(self, images: Any) -> RawOutputs:
+    def _infer_cuda(self, images: Any) -> NetworkOutputs:
         import cupy
         import torch
 
@@ -159,7 +159,7 @@ class TorchEngine(Engine):
                 outputs = self._graphs.run(batch_images)
             else:
                 outputs = self._model(self._layout(batch_images))
-        return RawOutputs(*(cupy.from_dlpack(t) for t in outputs))
+        return NetworkOutputs(*(cupy.from_dlpack(t) for t in outputs))
 
     def _layout(self, images):
         import torch

@@ -8,14 +8,12 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.sources.network import NetworkOptions
 from pipeline.render import RenderOptions
-from yolact.config_schema import build_dataclass, load_yaml_file, require
-from yolact.errors import ConfigError
+from yolact.config_schema import build_dataclass, load_preset_yaml, require
 
 MODES = ("file", "live")
 RESOLUTION_CHANGES = ("scale", "split")
@@ -70,16 +68,5 @@ class PipelineConfig:
 
 
 def load_pipeline_config(name_or_path: str | Path) -> PipelineConfig:
-    text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
-        return build_dataclass(PipelineConfig, load_yaml_file(text))
-    preset = importlib.resources.files("configs") / "pipelines" / f"{text}.yaml"
-    if not preset.is_file():
-        names = sorted(
-            p.name.removesuffix(".yaml")
-            for p in (importlib.resources.files("configs") / "pipelines").iterdir()
-            if p.name.endswith(".yaml")
-        )
-        raise ConfigError(f"unknown pipeline preset {text!r}; available: {', '.join(names)}")
-    with importlib.resources.as_file(preset) as path:
-        return build_dataclass(PipelineConfig, load_yaml_file(path))
+    """A preset name (``live``) or a path to a pipeline YAML → PipelineConfig."""
+    return build_dataclass(PipelineConfig, load_preset_yaml("pipelines", name_or_path, kind="pipeline"))

@@ -132,7 +132,7 @@ class ResultSlot:
     """Network outputs for a batch, with the frames they belong to."""
 
     index: int
-    outputs: Any = None  # engines.base.RawOutputs
+    outputs: Any = None  # yolact.network_outputs.NetworkOutputs
     frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)
     ready: Any = None  # GPU runs: CUDA event after which ``outputs`` are complete
 

@@ -108,7 +108,7 @@ def test_errors_one_line_and_distinct_codes(capsys, tmp_path, tiny_model, tiny_c
         (
             ["--random-init", "--config", "yolact_r18", "--out", out],
             ConfigError,
-            "unknown preset 'yolact_r18'",
+            "unknown model preset 'yolact_r18'",
         ),
         (
             ["--random-init", "--config", "yolact_tiny", "--out", tmp_path / "no" / "dir" / "m.onnx"],

@@ -61,7 +61,7 @@ def test_config_is_frozen():
 
 
 def test_unknown_preset_lists_the_available_ones():
-    with pytest.raises(ConfigError, match=r"unknown preset 'yolact_r18'.*yolact_base.*yolact_resnet50"):
+    with pytest.raises(ConfigError, match=r"unknown model preset 'yolact_r18'.*yolact_base.*yolact_resnet50"):
         load_model_config("yolact_r18")
 
 

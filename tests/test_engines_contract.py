@@ -7,7 +7,7 @@ pytest.importorskip("torch", reason="needs PyTorch: pip install 'yolact-stream[t
 import numpy as np
 import torch
 
-from engines.base import RawOutputs
+from yolact.network_outputs import NetworkOutputs
 from engines.errors import EngineInputError, EngineStateError
 from engines.onnxruntime import OnnxRuntimeEngine
 from engines.torch import TorchEngine
@@ -34,7 +34,7 @@ def reference(tiny_model, images):
 def test_same_outputs_as_pytorch(engine, tiny_model, tiny_config, batch):
     images = np.random.default_rng(batch).standard_normal((batch, 3, 320, 320), dtype=np.float32)
     outputs = engine.infer(images)
-    assert isinstance(outputs, RawOutputs) and outputs.batch_size == batch
+    assert isinstance(outputs, NetworkOutputs) and outputs.batch_size == batch
     for name, expected in zip(("loc", "conf", "mask", "proto"), reference(tiny_model, images)):
         actual = outputs[name]
         assert isinstance(actual, np.ndarray) and actual.dtype == np.float32
@@ -100,20 +100,20 @@ def test_fixed_batch_onnx_limits_the_batch(tiny_model, tmp_path):
             engine.infer(np.zeros((1, 3, 320, 320), np.float32))
 
 
-def test_raw_outputs_validate_shapes():
+def test_network_outputs_validate_shapes():
     good = dict(
         loc=np.zeros((1, 6, 4)),
         conf=np.zeros((1, 6, 3)),
         mask=np.zeros((1, 6, 2)),
         proto=np.zeros((1, 4, 4, 2)),
     )
-    assert RawOutputs(**good).batch_size == 1
+    assert NetworkOutputs(**good).validated().batch_size == 1
     with pytest.raises(ValueError, match="conf must be"):
-        RawOutputs(**{**good, "conf": np.zeros((1, 5, 3))})
+        NetworkOutputs(**{**good, "conf": np.zeros((1, 5, 3))}).validated()
     with pytest.raises(ValueError, match="proto must be"):
-        RawOutputs(**{**good, "proto": np.zeros((1, 4, 4, 3))})
+        NetworkOutputs(**{**good, "proto": np.zeros((1, 4, 4, 3))}).validated()
     with pytest.raises(ValueError, match="loc must be"):
-        RawOutputs(**{**good, "loc": np.zeros((1, 6, 5))})
+        NetworkOutputs(**{**good, "loc": np.zeros((1, 6, 5))}).validated()
 
 
 @pytest.mark.gpu

@@ -9,15 +9,13 @@ embedded in exported ONNX files.
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from yolact.coco_classes import COCO_CLASS_NAMES
-from yolact.config_schema import build_dataclass, load_yaml_file, require, to_plain
-from yolact.errors import ConfigError
+from yolact.config_schema import build_dataclass, load_preset_yaml, preset_files, require, to_plain
 
 BLOCK_EXPANSION = {"bottleneck": 4, "basic": 1}
 NMS_KINDS = ("fast", "cross_class", "standard")
@@ -254,27 +252,12 @@ class YolactConfig:
 
 def preset_names() -> list[str]:
     """Names of the model presets shipped in configs/models/."""
-    return sorted(
-        path.name.removesuffix(".yaml") for path in _preset_dir().iterdir() if path.name.endswith(".yaml")
-    )
+    return list(preset_files("models"))
 
 
 def load_model_config(name_or_path: str | Path) -> YolactConfig:
     """A preset name (``yolact_resnet50``) or a path to a model YAML → YolactConfig."""
-    text = str(name_or_path)
-    if text.endswith((".yaml", ".yml")) or "/" in text:
-        return YolactConfig.from_dict(load_yaml_file(text))
-    preset = _preset_dir() / f"{text}.yaml"
-    if not preset.is_file():
-        raise ConfigError(
-            f"unknown preset {text!r}; available: {', '.join(preset_names())} (or a path to a .yaml file)"
-        )
-    with importlib.resources.as_file(preset) as path:
-        return YolactConfig.from_dict(load_yaml_file(path))
-
-
-def _preset_dir():
-    return importlib.resources.files("configs") / "models"
+    return YolactConfig.from_dict(load_preset_yaml("models", name_or_path, kind="model"))
 
 
 def _expand_class_names(data: Any) -> Any:

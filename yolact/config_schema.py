@@ -86,6 +86,32 @@ def load_yaml_file(path: str | Path) -> Any:
         raise ConfigError(f"{path}: not a text file; expected YAML") from None
 
 
+def preset_files(folder: str) -> dict[str, Path]:
+    """The presets shipped in ``configs/<folder>/``: name → file."""
+    import importlib.resources
+
+    root = importlib.resources.files("configs") / folder
+    return {
+        entry.name.removesuffix(".yaml"): Path(str(entry))
+        for entry in sorted(root.iterdir(), key=lambda entry: entry.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def load_preset_yaml(folder: str, name_or_path: str | Path, *, kind: str) -> Any:
+    """A YAML file's content: a path (``*.yaml`` or containing ``/``), or the name of a
+    preset in ``configs/<folder>/``; an unknown name lists the available ones."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text:
+        return load_yaml_file(text)
+    presets = preset_files(folder)
+    if text not in presets:
+        raise ConfigError(
+            f"unknown {kind} preset {text!r}; available: {', '.join(presets)} (or a path to a .yaml file)"
+        )
+    return load_yaml_file(presets[text])
+
+
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 

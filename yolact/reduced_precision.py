@@ -14,6 +14,8 @@ import contextlib
 
 import numpy as np
 
+from yolact.network_outputs import OUTPUT_NAMES
+
 TF32_DROPPED_BITS = 13  # fp32 has 23 mantissa bits, TF32 keeps 10
 
 
@@ -51,7 +53,7 @@ def output_drift(model, images: np.ndarray, mode: str) -> dict[str, float]:
 
     import torch
 
-    names = ("loc", "conf", "mask", "proto")
+    names = OUTPUT_NAMES
     inputs = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
     with torch.inference_mode():
         reference = [t.double() for t in model(inputs)]

@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from yolact.network_outputs import OUTPUT_NAMES
+
 
 def add_parsers(subparsers) -> None:
     train = subparsers.add_parser(
@@ -100,7 +102,7 @@ def run_eval(args: argparse.Namespace) -> int:
             for start in range(0, len(images), batch):
                 chunk = images[start : start + batch].astype(engine.input_spec.dtype)
                 outputs = engine.infer(chunk)
-                results.append([to_numpy(outputs[name]) for name in ("loc", "conf", "mask", "proto")])
+                results.append([to_numpy(outputs[name]) for name in OUTPUT_NAMES])
             return [np.concatenate(parts) for parts in zip(*results)]
 
         scores = evaluate(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.measure.machine import usable_cores
+from engines.cpu_affinity import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.render import RenderOptions, render_cpu, render_gpu
 from pipeline.measure.pipelined import pipelined_run

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 from importlib import metadata
+
+from engines.cpu_affinity import usable_cores
 
 
 def _cpu_model() -> str:
@@ -53,11 +54,6 @@ def _compute_capability() -> str | None:
     if error != runtime.cudaError_t.cudaSuccess:
         return None
     return f"{properties.major}.{properties.minor}"
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity), not all the machine has."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def machine_info() -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from engines.base import CONTRACT_OUTPUTS, RawOutputs
+from yolact.network_outputs import OUTPUT_NAMES, NetworkOutputs
 from pipeline.frame import BatchSlot
 from pipeline.ring import Ring
 from pipeline.stages.base import Stage
@@ -39,13 +39,13 @@ class InferStage(Stage):
             self.result_ring.publish(result)
             self.timed(len(result.frames), started)
 
-    def _infer(self, batch: BatchSlot) -> RawOutputs:
+    def _infer(self, batch: BatchSlot) -> NetworkOutputs:
         # an engine with a fixed batch (TensorRT built for 4, an ONNX exported with --batch 4)
         # gets a short last batch padded with the slot's other rows; their outputs are ignored
         rows = max(batch.count, self.engine.input_spec.min_batch)
         outputs = self.engine.infer(batch.images[:rows])
         if self.engine.reuses_outputs:  # the next call overwrites them: keep a copy (same stream)
-            outputs = RawOutputs(*(outputs[name].copy() for name in CONTRACT_OUTPUTS))
+            outputs = NetworkOutputs(*(outputs[name].copy() for name in OUTPUT_NAMES))
         return outputs
 
     def finish(self) -> None:

@@ -4,7 +4,7 @@ engine without a host path) and returns device arrays written on the current str
 
 from __future__ import annotations
 
-from engines.base import CONTRACT_OUTPUTS, RawOutputs
+from yolact.network_outputs import OUTPUT_NAMES, NetworkOutputs
 from engines.onnxruntime import OnnxRuntimeEngine
 
 
@@ -16,7 +16,7 @@ class StandInCudaEngine(OnnxRuntimeEngine):
         super()._open()
         self.device = "cuda"
 
-    def _infer(self, images) -> RawOutputs:
+    def _infer(self, images) -> NetworkOutputs:
         import cupy
 
         if not isinstance(images, cupy.ndarray):
@@ -27,7 +27,7 @@ class StandInCudaEngine(OnnxRuntimeEngine):
             host = super()._infer(images.get(stream=stream))
         finally:
             self.device = "cuda"
-        return RawOutputs(*(cupy.asarray(host[name]) for name in CONTRACT_OUTPUTS))
+        return NetworkOutputs(*(cupy.asarray(host[name]) for name in OUTPUT_NAMES))
 
     def describe(self) -> str:
         return "onnxruntime on the CPU behind the CuPy stand-in (device cuda)"

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from yolact.errors import MissingDependencyError, OutputError, VerificationError
-from yolact.nn.model import OUTPUT_NAMES, YolactModel
+from yolact.network_outputs import OUTPUT_NAMES
+from yolact.nn.model import YolactModel
 from yolact.model_metadata import METADATA_KEY, ModelMetadata
 from yolact.output_path import check_output_path
 

@@ -20,22 +20,7 @@ from yolact.config import YolactConfig
 from yolact.nn.fpn import FPN
 from yolact.nn.head import PredictionHead
 from yolact.nn.protonet import ProtoNet
-
-OUTPUT_NAMES = ("loc", "conf", "mask", "proto")
-
-
-class NetworkOutputs(NamedTuple):
-    """The network contract (eval mode).
-
-    loc [B, P, 4] offsets to priors; conf [B, P, C+1] softmax, column 0 background;
-    mask [B, P, K] coefficients (tanh); proto [B, Hp, Wp, K] prototypes (ReLU, channels last).
-    """
-
-    loc: torch.Tensor
-    conf: torch.Tensor
-    mask: torch.Tensor
-    proto: torch.Tensor
-
+from yolact.network_outputs import NetworkOutputs
 
 class TrainingOutputs(NamedTuple):
     """What the loss needs: as NetworkOutputs but ``conf`` holds logits, plus
