@@ -21,6 +21,7 @@ from engines.errors import EngineInputError, EngineStateError
 from yolact.model_metadata import ModelMetadata
 from yolact.network_outputs import NetworkOutputs
 
+
 @dataclass(frozen=True, slots=True)
 class InputSpec:
     """What ``infer`` accepts: ``images`` [B, 3, size, size] of ``dtype``, min_batch ≤ B ≤ max_batch."""

@@ -13,17 +13,26 @@ from pathlib import Path
 
 from pipeline.sources.network import NetworkOptions
 from pipeline.render import RenderOptions
-from yolact.config_schema import build_dataclass, load_preset_yaml, require
+from yolact.config_schema import ConfigEnum, build_dataclass, load_preset_yaml, require
 
-MODES = ("file", "live")
-RESOLUTION_CHANGES = ("scale", "split")
+
+class RunMode(ConfigEnum):
+    FILE = "file"  # lossless: BLOCK rings, frames out == frames in
+    LIVE = "live"  # newest frame wins: DROP_OLDEST rings within an age budget
+
+
+class ResolutionChange(ConfigEnum):
+    SCALE = "scale"  # every frame scaled to the first size: one file
+    SPLIT = "split"  # the file closed, the run goes on in <name>.part2.mp4, part3, ...
+
+
 PIXEL_FORMATS = ("auto", "bgr24", "yuv420p")
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
     name: str
-    mode: str = "file"
+    mode: RunMode = RunMode.FILE
     batch: int = 1
     batch_timeout_ms: float = 10.0
     frame_ring_capacity: int = 8
@@ -34,12 +43,15 @@ class PipelineConfig:
     pixel_format: str = "auto"
     render: RenderOptions = RenderOptions()  # its score_threshold is replaced by the one above
     network: NetworkOptions = NetworkOptions()
-    # a stream changing resolution mid-run: "scale" every frame to the first size (one
-    # file), or "split": close the file and go on in <name>.part2.mp4, part3, ...
-    on_resolution_change: str = "scale"
+    on_resolution_change: ResolutionChange = ResolutionChange.SCALE  # a stream changing size
 
     def __post_init__(self) -> None:
-        require(self.mode in MODES, "mode", f"must be one of {', '.join(MODES)}, got {self.mode!r}")
+        object.__setattr__(self, "mode", RunMode.parse(self.mode, "mode"))
+        object.__setattr__(
+            self,
+            "on_resolution_change",
+            ResolutionChange.parse(self.on_resolution_change, "on_resolution_change"),
+        )
         require(self.batch >= 1, "batch", f"must be >= 1, got {self.batch}")
         require(self.batch_timeout_ms >= 0, "batch_timeout_ms", f"must be >= 0, got {self.batch_timeout_ms}")
         require(
@@ -56,11 +68,6 @@ class PipelineConfig:
             self.pixel_format in PIXEL_FORMATS,
             "pixel_format",
             f"must be one of {', '.join(PIXEL_FORMATS)}, got {self.pixel_format!r}",
-        )
-        require(
-            self.on_resolution_change in RESOLUTION_CHANGES,
-            "on_resolution_change",
-            f"must be one of {', '.join(RESOLUTION_CHANGES)}, got {self.on_resolution_change!r}",
         )
 
     def replace(self, **changes) -> PipelineConfig:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, load_pipeline_config
+from pipeline.console import Console
 
 
 def default_model() -> Path:
@@ -36,4 +38,20 @@ class RunOptions:
     )  # NetworkOptions fields (--retries, --stall-timeout)
     on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
     engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
-    decode: str = "auto"  # "auto" (NVDEC for files on GPU runs where possible), "cpu" (PyAV), "nvdec"
+    decode: str = "auto"  # "auto" (NVDEC on GPU runs where possible), "cpu" (PyAV), "nvdec"
+    console: Console | None = None  # status and progress lines; None: stderr (progress as above)
+
+    def pipeline_config(self, *, live: bool) -> PipelineConfig:
+        """The preset (``live`` for live sources unless one is named), with these options'
+        overrides applied."""
+        preset = self.preset or ("live" if live else "file")
+        config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
+        network = config.network
+        if self.network_overrides:
+            network = dataclasses.replace(network, **self.network_overrides)
+        return config.replace(
+            batch=self.batch,
+            score_threshold=self.score_threshold,
+            network=network,
+            on_resolution_change=self.on_resolution_change,
+        )

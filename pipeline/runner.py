@@ -15,40 +15,31 @@ one that ever touches an encoder, finishes its outputs, so they stay playable.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
 
-
 from engines.registry import create_engine
-from pipeline.config import PipelineConfig, load_pipeline_config
-from pipeline.run_options import RunOptions, default_model
+from pipeline.config import PipelineConfig, ResolutionChange
+from pipeline.console import Console
 from pipeline.metrics import Metrics
-from pipeline.sources.network import NetworkSource
-from pipeline.sources.decoding import prepare_decoding
 from pipeline.ring import Ring
+from pipeline.run_options import RunOptions, default_model
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
-from pipeline.sources.spec import open_source
-from pipeline.stages import POLL, Stage
-from pipeline.stages import DecodeStage, SinkStage
+from pipeline.sources.decoding import prepare_decoding
+from pipeline.sources.spec import open_source, parse_source_spec
+from pipeline.shutdown import close_sinks, close_sources, raise_close_errors
+from pipeline.stages import POLL, SinkStage, Stage
 from pipeline.stages.graph import build_stages
 from yolact.detection import DetectionParams
 from yolact.errors import ConfigError, StageError, YolactStreamError
 
 JOIN_TIMEOUT = 5.0
 SINK_CLOSE_TIMEOUT = 30.0  # the sink thread flushes encoders after the others have ended
-PROGRESS_INTERVAL = 0.5
-LOG_PROGRESS_INTERVAL = 10.0  # stderr is a file or a pipe: a plain line now and then
-
-
-def _status_line(line: str) -> None:
-    """A source's health change, on its own line (the progress line is redrawn after it)."""
-    print(f"\r{line:<78}" if sys.stderr.isatty() else line, file=sys.stderr, flush=True)
 
 
 class Pipeline:
@@ -68,6 +59,7 @@ class Pipeline:
         self.source_specs = list(sources)
         self.output_specs = list(outputs)
         self.options = options or RunOptions()
+        self.console = self.options.console or Console(progress=self.options.progress)
         self.extra_sinks = extra_sinks or {}
         self.metrics = Metrics()
         self.halt = threading.Event()
@@ -84,6 +76,7 @@ class Pipeline:
         self._started = False
         self.interrupts: list[int] = []  # signal numbers, in arrival order (appended by interrupt())
         self._sink_stage: SinkStage | None = None
+        self._engine_context = contextlib.ExitStack()
 
     # ------------------------------------------------------------ setup
     def __enter__(self) -> Pipeline:
@@ -101,31 +94,22 @@ class Pipeline:
         options = self.options
         if not self.source_specs:
             raise ConfigError("no source given: --source FILE|URL|camera:N|synthetic")
-        self.sources = [spec if isinstance(spec, Source) else open_source(spec) for spec in self.source_specs]
-        preset = options.preset or ("live" if any(s.is_live for s in self.sources) else "file")
-        config = preset if isinstance(preset, PipelineConfig) else load_pipeline_config(preset)
-        network = (
-            dataclasses.replace(config.network, **options.network_overrides)
-            if options.network_overrides
-            else config.network
-        )
-        self.config = config = config.replace(
-            batch=options.batch,
-            score_threshold=options.score_threshold,
-            network=network,
-            on_resolution_change=options.on_resolution_change,
-        )
+        # sources given as objects come configured by the caller; specs are parsed first
+        # (a bad one fails here) so the preset can follow from whether any is live
+        specs = [spec if isinstance(spec, Source) else parse_source_spec(spec) for spec in self.source_specs]
+        self.config = config = options.pipeline_config(live=any(spec.is_live for spec in specs))
         check_run_outputs(
             self.output_specs,
             self._input_paths(),
-            num_streams=len(self.sources),
+            num_streams=len(specs),
             overwrite=options.overwrite,
-            split=config.on_resolution_change == "split",
+            split=config.on_resolution_change is ResolutionChange.SPLIT,
         )
-        for source in self.sources:
-            if isinstance(source, NetworkSource):
-                source.options = config.network
-                source.report = source.report or _status_line
+        for spec in specs:
+            source = spec
+            if not isinstance(spec, Source):
+                source = open_source(spec, network_options=config.network, report=self.console.status)
+            self.sources.append(source)
             source.open()
         model = options.model or default_model()
         if not Path(model).exists() and options.model is None:
@@ -134,44 +118,45 @@ class Pipeline:
                 "(yolact-stream export makes one)"
             )
         engine_options = {**({"config": options.config} if options.config else {}), **options.engine_options}
-        self.engine, self.engine_choice = create_engine(
+        engine, self.engine_choice = create_engine(
             model, backend=options.backend, device=options.device, **engine_options
         )
-        self.engine.exclusive_cpu = False
-        self.engine.__enter__()
+        engine.exclusive_cpu = False
+        self.engine = self._engine_context.enter_context(engine)
         self.sources = prepare_decoding(
             self.sources,
             engine_device=self.engine.device,
             pixel_format=config.pixel_format,
             mode=options.decode,
-            report=_status_line,
+            report=self.console.status,
         )
         spec = self.engine.input_spec
         max_batch = max(spec.min_batch, min(config.batch, spec.max_batch))
-        metadata = self.engine.metadata
-        model_config = metadata.config
+        model_config = self.engine.metadata.config
         params = DetectionParams.from_config(
             model_config.detection,
             model_config.priors.variances,
             score_threshold=config.score_threshold,
             **options.detection_overrides,
         )
-        num_streams = len(self.sources)
+        self._make_sinks()
+        self._build(config, max_batch, params, model_config)
+
+    def _make_sinks(self) -> None:
         for stream_id, source in enumerate(self.sources):
             audio = source.path if getattr(source, "has_audio", False) else None  # files (PyAV or NVDEC)
             self.sinks[stream_id] = [
                 make_sink(
                     output,
                     stream_id=stream_id,
-                    num_streams=num_streams,
+                    num_streams=len(self.sources),
                     frame_rate=source.frame_rate,
                     audio_from=audio,
-                    overwrite=options.overwrite,
-                    on_resolution_change=self.config.on_resolution_change,
+                    overwrite=self.options.overwrite,
+                    split_on_resolution_change=self.config.on_resolution_change is ResolutionChange.SPLIT,
                 )
                 for output in self.output_specs
             ] + self.extra_sinks.get(stream_id, [])
-        self._build(config, max_batch, params, model_config)
 
     def _build(self, config: PipelineConfig, max_batch: int, params: DetectionParams, model_config) -> None:
         graph = build_stages(
@@ -210,8 +195,6 @@ class Pipeline:
         self.metrics.started = time.monotonic()
         for stage in self.stages:
             stage.start()
-        tty = sys.stderr.isatty()
-        last_progress = time.monotonic()
         handled = 0
         keyboard_interrupt: KeyboardInterrupt | None = None
         while any(stage.is_alive() for stage in self.stages):
@@ -222,23 +205,18 @@ class Pipeline:
                     self._halt_now()
                     break
                 handled = self._handle_interrupts(handled)
-                interval = PROGRESS_INTERVAL if tty else LOG_PROGRESS_INTERVAL
-                if self.options.progress and time.monotonic() - last_progress > interval:
-                    last_progress = time.monotonic()
-                    line = self.metrics.progress_line()
-                    print("\r" + line if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+                self.console.progress(self.metrics.progress_line)
             except KeyboardInterrupt as interrupt:  # no handler installed: Python raised it here
                 keyboard_interrupt = keyboard_interrupt or interrupt
                 self.interrupt(signal.SIGINT)
         self._join()
-        if self.options.progress:
-            print(("\r" if tty else "") + self.metrics.progress_line(), file=sys.stderr, flush=True)
+        self.console.progress(self.metrics.progress_line, final=True)
         if self._errors:
             stage, error = self._errors[0]
             if isinstance(error, YolactStreamError):
                 raise type(error)(f"stage {stage.stage_name}: {error}") from error
             raise StageError(f"stage {stage.stage_name} failed: {type(error).__name__}: {error}") from error
-        self._raise_close_errors(self._sink_stage.close_errors)
+        raise_close_errors(self._sink_stage.close_errors)
         snapshot = self.metrics.snapshot()
         snapshot["engine"] = self.engine.describe()
         snapshot["engine_choice"] = self.engine_choice.reason
@@ -259,13 +237,10 @@ class Pipeline:
     def _handle_interrupts(self, handled: int) -> int:
         count = len(self.interrupts)
         if count > handled == 0:
-            print(
-                "\ninterrupted: finishing the frames in flight (Ctrl-C again to stop at once)",
-                file=sys.stderr,
-            )
+            self.console.status("interrupted: finishing the frames in flight (Ctrl-C again to stop at once)")
             self.stop()
         if count >= 2 > handled:
-            print("interrupted again: stopping now and closing the outputs", file=sys.stderr)
+            self.console.status("interrupted again: stopping now and closing the outputs")
             self._halt_now()
         return count
 
@@ -299,40 +274,8 @@ class Pipeline:
         self._halt_now()
         if self._started:
             self._join()
-        sink_thread = self._sink_stage
-        if sink_thread is None or sink_thread.ident is None:  # never started: no other thread has them
-            close_errors = []
-            for sinks in self.sinks.values():
-                for sink in sinks:
-                    try:
-                        sink.close()
-                    except Exception as error:  # keep closing the others; report after
-                        close_errors.append((sink, error))
-        elif sink_thread.is_alive():  # still finishing an encoder: never touch it from here
-            close_errors = [
-                (sink, TimeoutError(f"still being finished after {SINK_CLOSE_TIMEOUT:.0f} s"))
-                for sinks in self.sinks.values()
-                for sink in sinks
-            ]
-        else:
-            close_errors = []  # closed by the sink thread; run() reported its errors
-        decoding = {
-            stage.source for stage in self.stages if isinstance(stage, DecodeStage) and stage.is_alive()
-        }
-        for source in self.sources:
-            if source in decoding:  # its thread may be inside the demuxer: leave it to the process exit
-                continue
-            try:
-                source.close()
-            except Exception:  # noqa: S110  (closing a broken source must not mask the real error)
-                pass
-        if self.engine is not None:
-            self.engine.__exit__(None, None, None)
+        close_errors = close_sinks(self.sinks, self._sink_stage, timeout=SINK_CLOSE_TIMEOUT)
+        close_sources(self.sources, self.stages)
+        self._engine_context.close()
         if not self._errors:
-            self._raise_close_errors(close_errors)
-
-    @staticmethod
-    def _raise_close_errors(close_errors) -> None:
-        if close_errors:
-            sink, error = close_errors[0]
-            raise StageError(f"closing output {sink.name} failed: {error}") from error
+            raise_close_errors(close_errors)

@@ -16,9 +16,9 @@ from typing import Any
 
 from yolact.coco_classes import COCO_CLASS_NAMES
 from yolact.config_schema import build_dataclass, load_preset_yaml, preset_files, require, to_plain
+from yolact.nms import NmsKind
 
 BLOCK_EXPANSION = {"bottleneck": 4, "basic": 1}
-NMS_KINDS = ("fast", "cross_class", "standard")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +111,14 @@ class DetectionConfig:
     top_k: int = 200
     nms_thresh: float = 0.5
     max_detections: int = 100
-    nms: str = "fast"
+    nms: NmsKind = NmsKind.FAST
 
     def __post_init__(self) -> None:
         require(0.0 <= self.conf_thresh <= 1.0, "conf_thresh", f"must be in [0, 1], got {self.conf_thresh}")
         require(self.top_k >= 1, "top_k", f"must be >= 1, got {self.top_k}")
         require(0.0 <= self.nms_thresh <= 1.0, "nms_thresh", f"must be in [0, 1], got {self.nms_thresh}")
         require(self.max_detections >= 1, "max_detections", f"must be >= 1, got {self.max_detections}")
-        require(self.nms in NMS_KINDS, "nms", f"must be one of {', '.join(NMS_KINDS)}, got {self.nms!r}")
+        object.__setattr__(self, "nms", NmsKind.parse(self.nms, "nms"))  # also accepts its text
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,14 @@
 Unknown keys, wrong types and failed checks all raise ``ConfigError`` naming the full
 dotted key (``backbone.layers``), so a typo in a YAML file is found at load time, not
 as a shape error deep inside a run. Supported field types: bool, int, float, str,
-``tuple[X, ...]`` of those, ``X | None`` and nested dataclasses.
+``tuple[X, ...]`` of those, ``X | None``, nested dataclasses and ``ConfigEnum`` choices
+(given by their value: ``nms: fast``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 import typing
 from collections.abc import Mapping
@@ -20,6 +22,23 @@ import yaml
 from yolact.errors import ConfigError, InputNotFoundError
 
 T = TypeVar("T")
+
+
+class ConfigEnum(str, enum.Enum):
+    """A closed set of choices written as text in YAML and JSON (``"fast"``): compares equal
+    to its value and prints as it, so reports and messages read as the config does."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: Any, key: str):
+        """The member with this value; ConfigError naming ``key`` and the choices if none."""
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(member.value for member in cls)
+            raise ConfigError(f"{key}: must be one of {choices}, got {value!r}") from None
 
 
 def require(condition: bool, key: str, message: str) -> None:
@@ -67,6 +86,8 @@ def to_plain(value: Any) -> Any:
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (tuple, list)):
         return [to_plain(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 
@@ -136,6 +157,8 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         return tuple(_convert(item_type, item, f"{key}[{index}]") for index, item in enumerate(value))
     if dataclasses.is_dataclass(tp):
         return build_dataclass(tp, value, key)
+    if isinstance(tp, type) and issubclass(tp, ConfigEnum):
+        return tp.parse(value, key)
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}: expected true or false, got {value!r}")

@@ -17,7 +17,7 @@ from yolact.array_module import get_array_module
 from yolact.box_coder import DEFAULT_VARIANCES, decode_boxes
 from yolact.config import DetectionConfig
 from yolact.detections import Detections
-from yolact.nms import cross_class_fast_nms, fast_nms, standard_nms
+from yolact.nms import NmsKind, cross_class_fast_nms, fast_nms, standard_nms
 
 MASK_CROP_PADDING = 1
 _CONFIG_DEFAULTS = DetectionConfig()
@@ -33,9 +33,12 @@ class DetectionParams:
     top_k: int = _CONFIG_DEFAULTS.top_k
     nms_thresh: float = _CONFIG_DEFAULTS.nms_thresh
     max_detections: int = _CONFIG_DEFAULTS.max_detections
-    nms: str = _CONFIG_DEFAULTS.nms
+    nms: NmsKind = _CONFIG_DEFAULTS.nms
     variances: tuple[float, float] = DEFAULT_VARIANCES
     score_threshold: float = 0.0  # drop survivors at or below it before masks are built
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nms", NmsKind.parse(self.nms, "nms"))  # also accepts its text
 
     @classmethod
     def from_config(
@@ -85,7 +88,7 @@ def detect(
         loc[candidates].astype(xp.float32), priors[candidates].astype(xp.float32), params.variances
     )
     scores = foreground[candidates].astype(xp.float32).T  # [C, n]
-    if params.nms == "fast":
+    if params.nms is NmsKind.FAST:
         # with a score threshold, classes that cannot reach it are skipped: their survivors
         # would all be dropped, and per-class NMS and the best-first cut do not depend on them
         active = (
@@ -100,11 +103,11 @@ def detect(
         )
         if active is not None:
             class_ids = active[class_ids]
-    elif params.nms == "cross_class":
+    elif params.nms is NmsKind.CROSS_CLASS:
         keep, class_ids, kept_scores = cross_class_fast_nms(
             boxes, scores, iou_threshold=params.nms_thresh, top_k=params.top_k
         )
-    elif params.nms == "standard":
+    else:  # NmsKind.STANDARD
         keep, class_ids, kept_scores = standard_nms(
             boxes,
             scores,
@@ -113,8 +116,6 @@ def detect(
             max_detections=params.max_detections,
             image_size=image_size,
         )
-    else:
-        raise ValueError(f"unknown nms {params.nms!r}")
     if params.score_threshold > 0:  # as the original's display path: before the masks
         shown = kept_scores > params.score_threshold
         keep, class_ids, kept_scores = keep[shown], class_ids[shown], kept_scores[shown]

@@ -11,6 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from yolact.array_module import get_array_module
+from yolact.config_schema import ConfigEnum
+
+
+class NmsKind(ConfigEnum):
+    FAST = "fast"  # Fast NMS per class (the original's default)
+    CROSS_CLASS = "cross_class"  # Fast NMS across classes
+    STANDARD = "standard"  # greedy, per class, on the host
 
 
 def jaccard(boxes_a, boxes_b):

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from pipeline.errors import EXIT_INTERRUPTED
+from pipeline.config import ResolutionChange
 from pipeline.runner import Pipeline, RunOptions
+from pipeline.sources.decoding import DecodeMode
 from pipeline.signals import forward_signals
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
@@ -44,10 +46,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), help="restrict auto to this device")
     parser.add_argument(
         "--decode",
-        choices=("auto", "cpu", "nvdec"),
+        choices=[mode.value for mode in DecodeMode],
         default="auto",
-        help="video files: auto = NVDEC on GPU runs where it can (else PyAV, saying why), cpu = PyAV, "
-        "nvdec = NVDEC or an error",
+        help="files and network streams: auto = NVDEC on GPU runs where it can (else PyAV, saying "
+        "why), cpu = PyAV, nvdec = NVDEC or an error",
     )
     parser.add_argument(
         "--precision",
@@ -80,7 +82,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--on-resolution-change",
-        choices=("scale", "split"),
+        choices=[change.value for change in ResolutionChange],
         help="video outputs when a stream changes size: scale to the first size (default) or split into "
         ".partN files",
     )

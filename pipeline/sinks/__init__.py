@@ -10,6 +10,7 @@ JSON stays valid.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -47,20 +48,30 @@ __all__ = [
 ]
 
 
-def _video(path: Path, options: dict) -> Sink:
+@dataclass(frozen=True, slots=True)
+class StreamOutputs:
+    """What a file sink may need to know about the stream it writes."""
+
+    stream_id: int
+    frame_rate: Fraction | None
+    audio_from: Path | None  # a file whose audio is copied into video outputs
+    split_on_resolution_change: bool
+
+
+def _video(path: Path, stream: StreamOutputs) -> Sink:
     return VideoFileSink(
         path,
-        frame_rate=options["frame_rate"],
-        audio_from=options["audio_from"],
-        split=options["on_resolution_change"] == "split",
+        frame_rate=stream.frame_rate,
+        audio_from=stream.audio_from,
+        split=stream.split_on_resolution_change,
     )
 
 
 # file outputs by suffix: the one table (an output folder, window, null and URLs are not files)
 FILE_SINKS = {
     **{suffix: _video for suffix in VIDEO_SUFFIXES},
-    ".jsonl": lambda path, options: JsonLinesSink(path, stream_id=options["stream_id"]),
-    ".json": lambda path, options: CocoResultsSink(path),
+    ".jsonl": lambda path, stream: JsonLinesSink(path, stream_id=stream.stream_id),
+    ".json": lambda path, stream: CocoResultsSink(path),
 }
 PUSH_SCHEMES = ("rtsp://", "rtmp://", "rtsps://", "rtmps://")
 
@@ -73,7 +84,7 @@ def make_sink(
     frame_rate: Fraction | None,
     audio_from=None,
     overwrite: bool = False,
-    on_resolution_change: str = "scale",
+    split_on_resolution_change: bool = False,
 ) -> Sink:
     """A sink for an output spec; with several streams, file names get a _s<id> suffix.
 
@@ -94,15 +105,7 @@ def make_sink(
     path = Path(stream_output(spec, stream_id, num_streams))
     factory = FILE_SINKS.get(path.suffix.lower())
     if factory is not None:
-        return factory(
-            path,
-            {
-                "stream_id": stream_id,
-                "frame_rate": frame_rate,
-                "audio_from": audio_from,
-                "on_resolution_change": on_resolution_change,
-            },
-        )
+        return factory(path, StreamOutputs(stream_id, frame_rate, audio_from, split_on_resolution_change))
     if path.suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)
     raise OutputError(

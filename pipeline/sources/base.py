@@ -21,6 +21,19 @@ from typing import NamedTuple
 import numpy as np
 
 from pipeline.preprocess import PixelFormat
+from yolact.config_schema import ConfigEnum
+
+
+class SourceHealth(ConfigEnum):
+    """Where a source is in its life; network streams move between the middle states."""
+
+    IDLE = "idle"  # not started
+    CONNECTING = "connecting"
+    LIVE = "live"  # frames coming
+    STALLED = "stalled"  # connected, no data within the budget
+    RECONNECTING = "reconnecting"
+    FINISHED = "finished"  # the end of a file or a finite source
+    FAILED = "failed"  # gave up
 
 
 class DecodedFrame(NamedTuple):
@@ -36,7 +49,7 @@ class Source(abc.ABC):
 
     is_live: bool = False
     name: str = ""
-    health: str = "idle"
+    health: SourceHealth = SourceHealth.IDLE
     frame_rate: Fraction | None = None
 
     def __enter__(self) -> Source:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth
 from yolact.errors import InputError, InputNotFoundError
 
 
@@ -36,10 +36,10 @@ class CameraSource(Source):
             self._capture = None
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
-        self.health = "live"
+        self.health = SourceHealth.LIVE
         while not stop.is_set():
             ok, image = self._capture.read()
             if not ok:
-                self.health = "failed"
+                self.health = SourceHealth.FAILED
                 raise InputError(f"camera {self.device} stopped delivering frames")
             yield DecodedFrame(image, PixelFormat.BGR, None, None)

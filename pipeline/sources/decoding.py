@@ -20,13 +20,23 @@ from pipeline.sources.base import Source
 from pipeline.sources.file import FileSource
 from pipeline.sources.network import NetworkSource
 from pipeline.sources.nvdec import NvdecRequest, NvdecSource, nvdec_unsupported
+from yolact.config_schema import ConfigEnum
 from yolact.errors import ConfigError, MissingDependencyError
 
-DECODE_MODES = ("auto", "cpu", "nvdec")
+
+class DecodeMode(ConfigEnum):
+    AUTO = "auto"  # NVDEC where this machine and the stream allow it, else PyAV (said once)
+    CPU = "cpu"  # PyAV always
+    NVDEC = "nvdec"  # NVDEC or an error
 
 
 def prepare_decoding(
-    sources: list[Source], *, engine_device: str, pixel_format: str, mode: str, report: Callable[[str], None]
+    sources: list[Source],
+    *,
+    engine_device: str,
+    pixel_format: str,
+    mode: DecodeMode | str,
+    report: Callable[[str], None],
 ) -> list[Source]:
     """The sources to run: pixel formats set, files NVDEC decodes replaced by NVDEC sources,
     network streams told to try NVDEC."""
@@ -49,7 +59,7 @@ class DecoderChoice:
     reason: str | None  # why NVDEC was not used (None: it was, or was never in question)
 
 
-def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderChoice:
+def choose_decoder(source: Source, mode: DecodeMode | str, *, engine_device: str) -> DecoderChoice:
     """NVDEC for a file or network source where ``mode`` and this machine allow it, else the
     source as is.
 
@@ -57,11 +67,10 @@ def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderC
     is neither a file nor a network stream); ``auto`` keeps PyAV and returns the reason
     (for one status line); ``cpu`` keeps PyAV silently.
     """
-    if mode not in DECODE_MODES:
-        raise ConfigError(f"--decode must be one of {', '.join(DECODE_MODES)}, got {mode!r}")
+    mode = DecodeMode.parse(mode, "--decode")
     decodable = isinstance(source, (FileSource, NetworkSource))
-    if mode == "cpu" or not decodable:
-        if mode == "nvdec" and not decodable:
+    if mode is DecodeMode.CPU or not decodable:
+        if mode is DecodeMode.NVDEC and not decodable:
             raise ConfigError(
                 f"--decode nvdec decodes video files and network streams; {source.name} is neither "
                 f"(use --decode auto or cpu)"
@@ -69,7 +78,7 @@ def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderC
         return DecoderChoice(source, None)
     reason = _machine_cannot_nvdec(engine_device)
     if reason is None and isinstance(source, NetworkSource):
-        source.nvdec = NvdecRequest(required=mode == "nvdec")
+        source.nvdec = NvdecRequest(required=mode is DecodeMode.NVDEC)
         return DecoderChoice(source, None)
     if reason is None:
         reason = _file_cannot_nvdec(source)
@@ -80,7 +89,7 @@ def choose_decoder(source: Source, mode: str, *, engine_device: str) -> DecoderC
         nvdec.open()
         source.close()
         return DecoderChoice(nvdec, None)
-    if mode == "nvdec":
+    if mode is DecodeMode.NVDEC:
         raise MissingDependencyError(f"--decode nvdec: {reason}")
     return DecoderChoice(source, reason)
 

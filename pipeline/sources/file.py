@@ -9,7 +9,7 @@ import numpy as np
 
 from pipeline.credentials import error_reason
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source, picture
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth, picture
 from yolact.errors import InputError, InputNotFoundError
 
 
@@ -57,7 +57,7 @@ class FileSource(Source):
             stream.thread_count = self.threads
         self.frame_rate = stream.average_rate
         self.has_audio = bool(self._container.streams.audio)
-        self.health = "live"
+        self.health = SourceHealth.LIVE
 
     def close(self) -> None:
         if self._container is not None:
@@ -87,11 +87,11 @@ class FileSource(Source):
                 continue
             for frame in decoded:
                 if self.max_frames is not None and self.frames_decoded >= self.max_frames:
-                    self.health = "finished"
+                    self.health = SourceHealth.FINISHED
                     return
                 self.frames_decoded += 1
                 yield _upright(frame, self.pixel_format, time_base)
-        self.health = "finished"
+        self.health = SourceHealth.FINISHED
 
 
 def _upright(frame, pixel_format: PixelFormat, time_base) -> DecodedFrame:

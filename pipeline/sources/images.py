@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth
 from yolact.errors import InputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -31,7 +31,7 @@ class ImageSource(Source):
     def frames(self, stop) -> Iterator[DecodedFrame]:
         import cv2
 
-        self.health = "live"
+        self.health = SourceHealth.LIVE
         for path in self.files:
             if stop.is_set():
                 return
@@ -42,4 +42,4 @@ class ImageSource(Source):
                 self.unreadable += 1
                 continue
             yield DecodedFrame(image, PixelFormat.BGR, None, None, path.name)
-        self.health = "finished"
+        self.health = SourceHealth.FINISHED

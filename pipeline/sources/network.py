@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from pipeline.preprocess import PixelFormat
 from pipeline.credentials import error_reason, mask_url
-from pipeline.sources.base import DecodedFrame, Source, picture
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth, picture
 from pipeline.sources.nvdec import NvdecDecoder, NvdecRequest, nvdec_unsupported
 from yolact.config_schema import require
 from yolact.errors import MissingDependencyError, SourceFailedError
@@ -78,10 +78,10 @@ class NetworkSource(Source):
         self.name = mask_url(url)
         self.options = options or NetworkOptions()
         self.pixel_format = pixel_format
-        self.health = "connecting"
+        self.health = SourceHealth.CONNECTING
         self.connects = 0
         self.disconnects = 0
-        self.events: list[tuple[float, str]] = []  # (monotonic time, health) transitions
+        self.events: list[tuple[float, SourceHealth]] = []  # (monotonic time, health) transitions
         self.nvdec: NvdecRequest | None = None  # decode on the GPU where the stream allows
         self.decoder = "pyav"  # the current connection's
         self._nvdec_refusal: str | None = None  # reported once, not at every reconnect
@@ -92,7 +92,7 @@ class NetworkSource(Source):
         stats = {**super().stats(), "connects": self.connects, "disconnects": self.disconnects}
         return {**stats, "decoder": self.decoder} if self.nvdec is not None else stats
 
-    def _set_health(self, state: str, detail: str = "") -> None:
+    def _set_health(self, state: SourceHealth, detail: str = "") -> None:
         with self._lock:
             changed = state != self.health
             if changed:
@@ -120,7 +120,7 @@ class NetworkSource(Source):
 
         failures = 0
         while not stop.is_set():
-            self._set_health("connecting" if self.connects == 0 else "reconnecting")
+            self._set_health(SourceHealth.CONNECTING if self.connects == 0 else SourceHealth.RECONNECTING)
             try:
                 container = self._open_container()
             except (av.error.FFmpegError, OSError) as error:
@@ -128,7 +128,7 @@ class NetworkSource(Source):
                 reason = error_reason(error)
                 limit = self.options.max_retries
                 if limit is not None and failures > limit:
-                    self._set_health("failed", f"gave up after {failures} attempts")
+                    self._set_health(SourceHealth.FAILED, f"gave up after {failures} attempts")
                     raise SourceFailedError(
                         f"{self.name}: cannot connect after {failures} attempts ({reason}); check the "
                         f"address and that the server is up"
@@ -141,8 +141,9 @@ class NetworkSource(Source):
                 continue
             self.connects += 1
             failures = 0
+            reconnects = self.connects - 1
             self._set_health(
-                "live", f"connected ({self.connects - 1} reconnects so far)" if self.connects > 1 else ""
+                SourceHealth.LIVE, f"connected ({reconnects} reconnects so far)" if reconnects else ""
             )
             try:
                 yield from self._decoded(container, container.streams.video[0], stop)
@@ -151,13 +152,14 @@ class NetworkSource(Source):
                 # the iterator ended: the server closed the stream
             except av.error.ExitError:
                 # read timeout with the socket open
-                self._set_health("stalled", f"no data for {self.options.stall_timeout:g} s; reconnecting")
+                stall = f"no data for {self.options.stall_timeout:g} s; reconnecting"
+                self._set_health(SourceHealth.STALLED, stall)
             except (av.error.FFmpegError, OSError, IndexError) as error:
-                self._set_health("reconnecting", f"stream error ({error_reason(error)})")
+                self._set_health(SourceHealth.RECONNECTING, f"stream error ({error_reason(error)})")
             finally:
                 container.close()
-            if self.health == "live":
-                self._set_health("reconnecting", "stream ended")
+            if self.health is SourceHealth.LIVE:
+                self._set_health(SourceHealth.RECONNECTING, "stream ended")
             self.disconnects += 1
             if stop.wait(self._backoff(1)):
                 return

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth
 from yolact.errors import InputError
 
 NVDEC_CODECS = {"h264": "H264", "hevc": "HEVC", "av1": "AV1"}  # FFmpeg name → cudaVideoCodec
@@ -173,7 +173,7 @@ class NvdecSource(Source):
 
         self._container = av.open(str(self.path))
         self._decoder = NvdecDecoder(self._container.streams.video[0], gpu=self.gpu)
-        self.health = "live"
+        self.health = SourceHealth.LIVE
 
     def close(self) -> None:
         if self._container is not None:
@@ -196,4 +196,4 @@ class NvdecSource(Source):
                 yield DecodedFrame(picture, PixelFormat.NV12, pts, self.time_base)
         for picture, pts in self._decoder.flush():
             yield DecodedFrame(picture, PixelFormat.NV12, pts, self.time_base)
-        self.health = "finished"
+        self.health = SourceHealth.FINISHED

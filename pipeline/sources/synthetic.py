@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from pipeline.preprocess import PixelFormat
-from pipeline.sources.base import DecodedFrame, Source
+from pipeline.sources.base import DecodedFrame, Source, SourceHealth
 from pipeline.synthetic import SyntheticScene
 
 
@@ -30,7 +30,7 @@ class SyntheticSource(Source):
         self.name = f"synthetic:{width}x{height}@{fps}"
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
-        self.health = "live"
+        self.health = SourceHealth.LIVE
         time_base = Fraction(1, self.fps)
         started = time.monotonic()
         index = 0
@@ -41,4 +41,4 @@ class SyntheticSource(Source):
                     return
             yield DecodedFrame(self.scene.frame(index), PixelFormat.BGR, index, time_base)
             index += 1
-        self.health = "finished"
+        self.health = SourceHealth.FINISHED

@@ -20,7 +20,7 @@ class DecodeStage(Stage):
         self.frames_decoded = 0
 
     def process(self) -> None:
-        stop = _AnyEvent(self.source_stop, self.halt)
+        stop = self.source_stop  # set whenever ``halt`` is (the runner sets both)
         started = time.perf_counter()
         for decoded in self.source.frames(stop):
             slot = None
@@ -45,22 +45,3 @@ class DecodeStage(Stage):
 
     def finish(self) -> None:
         self.ring.close()
-
-
-class _AnyEvent:
-    """is_set()/wait() over several events (a source must stop on either)."""
-
-    def __init__(self, *events: threading.Event):
-        self.events = events
-
-    def is_set(self) -> bool:
-        return any(event.is_set() for event in self.events)
-
-    def wait(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while not self.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self.events[0].wait(min(remaining, POLL))
-        return True

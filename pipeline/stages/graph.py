@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
+from pipeline.config import RunMode
 from pipeline.frame import allocate_rings
 from pipeline.ring import Ring
 from pipeline.stages.base import Stage
@@ -41,7 +42,7 @@ def build_stages(
     spec = engine.input_spec
     frame_rings, batch_ring, result_ring, output_ring = allocate_rings(
         num_streams=len(sources),
-        live=config.mode == "live",
+        live=config.mode is RunMode.LIVE,
         frame_ring_capacity=config.frame_ring_capacity,
         age_budget_ms=config.age_budget_ms,
         max_batch=max_batch,

@@ -14,6 +14,10 @@ from pathlib import Path
 import numpy as np
 
 AUDIO_RATE = 16000
+# SVT-AV1 switches the calling thread to real-time scheduling (SCHED_FIFO, measured here as
+# root), which threads started later inherit: the rest of the test process would then run
+# with other timing. Its clips are written by a child process.
+CHILD_PROCESS_ENCODERS = ("libsvtav1",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +55,14 @@ def write_clip(
     width: int = 128,
     height: int = 96,
     seed: int = 0,
+    isolate: bool = True,
 ) -> Path:
-    """Write ``num_frames`` of the synthetic scene as ``spec`` describes; returns the path."""
+    """Write ``num_frames`` of the synthetic scene as ``spec`` describes; returns the path.
+    ``isolate``: encoders that change the process (``CHILD_PROCESS_ENCODERS``) run in a child."""
+    if isolate and spec.codec in CHILD_PROCESS_ENCODERS:
+        return _write_in_child_process(
+            path, spec, num_frames=num_frames, width=width, height=height, seed=seed
+        )
     import av
 
     from pipeline.synthetic import SyntheticScene
@@ -83,6 +93,28 @@ def write_clip(
         if audio is not None:
             _write_tone(container, audio, float(times[-1] + Fraction(1, spec.fps)))
     return path
+
+
+def _write_in_child_process(path, spec: ClipSpec, **kwargs) -> Path:
+    import dataclasses
+    import subprocess
+    import sys
+
+    fields = {**dataclasses.asdict(spec), "fps": str(spec.fps)}
+    code = (
+        "import sys; from fractions import Fraction; sys.path[:0] = sys.argv[1:3]\n"
+        "from helpers.clips import ClipSpec, write_clip\n"
+        f"fields = {fields!r}; fields['fps'] = Fraction(fields['fps'])\n"
+        f"write_clip({str(path)!r}, ClipSpec(**fields), isolate=False, **{kwargs!r})"
+    )
+    tests = str(Path(__file__).parents[1])
+    subprocess.run(
+        [sys.executable, "-c", code, tests, str(Path(tests).parent)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return Path(path)
 
 
 def _add_audio(container, codec: str):

@@ -22,6 +22,7 @@ from yolact.nn.head import PredictionHead
 from yolact.nn.protonet import ProtoNet
 from yolact.network_outputs import NetworkOutputs
 
+
 class TrainingOutputs(NamedTuple):
     """What the loss needs: as NetworkOutputs but ``conf`` holds logits, plus
     ``segm`` [B, C, h3, w3] semantic segmentation logits from P3 (no background)."""
