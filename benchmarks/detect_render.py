@@ -24,7 +24,7 @@ import numpy as np
 
 
 from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
-from pipeline.render import RenderOptions, render_cpu  # noqa: E402
+from pipeline.overlay import Overlay  # noqa: E402
 from yolact.config import load_model_config  # noqa: E402
 from yolact.detection import DetectionParams, detect  # noqa: E402
 from yolact.priors import priors_for_config  # noqa: E402
@@ -61,13 +61,12 @@ def gpu_available() -> bool:
 
 
 def measure(repeats: int, device: str) -> list[dict]:
-    xp, render, synchronize = np, render_cpu, lambda: None
+    xp, synchronize = np, lambda: None
+    overlay = Overlay()  # the default overlay: masks, boxes, labels (CuPy frames: the kernel)
     if device == "cuda":
         import cupy
 
-        from pipeline.render import render_gpu
-
-        xp, render = cupy, render_gpu
+        xp = cupy
         synchronize = cupy.cuda.get_current_stream().synchronize
     rows = []
     for num_shown in COUNTS:
@@ -92,7 +91,7 @@ def measure(repeats: int, device: str) -> list[dict]:
                 )
                 synchronize()
                 middle = time.perf_counter()
-                render(frame, detections, RenderOptions())
+                overlay.annotate(frame, detections)
                 synchronize()
                 done = time.perf_counter()
                 detect_ms.append((middle - started) * 1e3)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.sources.network import NetworkOptions
-from pipeline.render import RenderOptions
+from pipeline.overlay.options import RenderOptions
 from yolact.config_schema import ConfigEnum, build_dataclass, load_preset_yaml, require
 
 

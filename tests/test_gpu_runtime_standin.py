@@ -134,7 +134,7 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
     from helpers.clips import ClipSpec, write_clip
     from helpers.kernel_host import launch
     from pipeline.config import load_pipeline_config
-    from pipeline.render import RenderOptions, render_cpu
+    from pipeline.overlay import RenderOptions, draw_overlay
 
     clip = write_clip(
         tmp_path / "clip.mp4", ClipSpec(".mp4", "libx264"), num_frames=12, width=320, height=240
@@ -169,7 +169,7 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
         else:
             base = cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420)
         np.testing.assert_array_equal(
-            image, render_cpu(base, found, RenderOptions()), err_msg=f"frame {index}"
+            image, draw_overlay(base, found, RenderOptions()), err_msg=f"frame {index}"
         )
         detections += len(found)
     assert detections >= 12

@@ -14,7 +14,8 @@ import pytest
 from helpers.kernel_host import compiler_missing, launch
 from pipeline.kernels import NVRTC_OPTIONS, kernel_source
 from pipeline.preprocess import PixelFormat, kernel_arguments, preprocess_cpu
-from pipeline.render import RenderOptions, overlay_arrays, render_arguments, render_cpu, visible
+from pipeline.overlay import Overlay, RenderOptions
+from pipeline.overlay.kernel import render_arguments
 from yolact.detections import Detections
 from yolact.image_transform import STD_RGB
 
@@ -144,19 +145,21 @@ def _many_detections(rng, count, frame_size, proto=(23, 29)):
         RenderOptions(),
         RenderOptions(alpha=0.7, box_thickness=3, scores=False),
         RenderOptions(labels=False, boxes=False),
+        RenderOptions(masks=False, labels=False),
+        RenderOptions(masks=False, boxes=False),
+        RenderOptions(color_lookup="index"),
     ],
-    ids=["default", "thick", "masks-only"],
+    ids=["default", "thick", "masks-only", "boxes-only", "labels-only", "index-colors"],
 )
 def test_render_kernel_draws_the_cpu_pixels_exactly(frame_size, count, options):
     rng = np.random.default_rng(count + frame_size[1])
     detections = _many_detections(rng, count, frame_size) if count else Detections.empty(frame_size, 23)
     frame = rng.integers(0, 256, (*frame_size, 3), dtype=np.uint8)
-    expected = render_cpu(frame.copy(), detections, options)
-    shown = visible(detections, options)
-    arrays = overlay_arrays(shown, options)
-    masks = np.ascontiguousarray(shown.masks_lowres) if arrays.count else np.zeros((1, 23, 29), np.float32)
+    overlay = Overlay.from_options(options)
+    expected = overlay.annotate(frame.copy(), detections)  # the CPU annotators, one by one
     got = frame.copy()
-    launch("render", "render_host", render_arguments(got, masks, arrays, options))
+    parts = dict(masks=overlay.masks, boxes=overlay.boxes, labels=overlay.labels)
+    launch("render", "render_host", render_arguments(got, overlay.visible(detections), **parts))
     assert np.count_nonzero(expected != frame) > (0 if count else -1)
     np.testing.assert_array_equal(got, expected)
 

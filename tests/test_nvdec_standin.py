@@ -20,7 +20,7 @@ from helpers.kernel_host import compiler_missing, launch
 from helpers.rtsp import GSTREAMER_MISSING, RtspServer, gstreamer_available
 from helpers.runtime_compare import Recorder
 from pipeline.preprocess import PixelFormat
-from pipeline.render import RenderOptions, render_cpu
+from pipeline.overlay import RenderOptions, draw_overlay
 from pipeline.runner import Pipeline, RunOptions, default_model
 from pipeline.sinks.base import Sink
 from pipeline.sources.network import NetworkOptions, NetworkSource
@@ -85,7 +85,7 @@ def test_nvdec_frames_through_the_gpu_runtime(monkeypatch, tmp_path, spec):
         base = np.zeros((240, 320, 3), np.uint8)
         launch("color", "yuv_to_bgr_host", (nv12, base, np.int32(240), np.int32(320), np.int32(NV12)))
         np.testing.assert_array_equal(
-            image, render_cpu(base, detections, RenderOptions()), err_msg=f"frame {index}"
+            image, draw_overlay(base, detections, RenderOptions()), err_msg=f"frame {index}"
         )
     assert sum(len(d) for _, _, d in recorder.frames) >= 20
 
@@ -181,7 +181,9 @@ def test_nvdec_decodes_rtsp_through_the_gpu_runtime(monkeypatch, sdp_parameter_s
         nv12 = decoded[pts]
         base = np.zeros((240, 320, 3), np.uint8)
         launch("color", "yuv_to_bgr_host", (nv12, base, np.int32(240), np.int32(320), np.int32(NV12)))
-        np.testing.assert_array_equal(image, render_cpu(base, detections, RenderOptions()), err_msg=str(pts))
+        np.testing.assert_array_equal(
+            image, draw_overlay(base, detections, RenderOptions()), err_msg=str(pts)
+        )
 
 
 @needs_gstreamer

@@ -9,12 +9,23 @@ the original's bilinear upsampling (align_corners=False) and the 0.5 threshold.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from yolact.array_module import get_array_module
+from yolact.errors import MissingDependencyError
+
+
+class Instance(NamedTuple):
+    """One detection's values on the host: what iterating ``Detections`` yields."""
+
+    box_xyxy: tuple[int, int, int, int]
+    score: float
+    class_id: int
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,24 @@ class Detections:
 
     def __len__(self) -> int:
         return len(self.scores)
+
+    @property
+    def is_empty(self) -> bool:
+        return len(self) == 0
+
+    def __getitem__(self, key) -> Detections:
+        """One instance (an int, negative from the end) or a subset (a slice, a boolean mask
+        or an index array), as Detections, order kept."""
+        if isinstance(key, (int, np.integer)):
+            index = range(len(self))[key]  # IndexError past either end
+            key = slice(index, index + 1)
+        return self.select(key)
+
+    def __iter__(self) -> Iterator[Instance]:
+        host = self.to_numpy()
+        for index in range(len(host)):
+            box = tuple(int(value) for value in host.boxes_xyxy[index])
+            yield Instance(box, float(host.scores[index]), int(host.class_ids[index]), host.label(index))
 
     @property
     def xp(self):
@@ -80,6 +109,32 @@ class Detections:
         if class_ids is not None:
             keep &= xp.isin(self.class_ids, xp.asarray(list(class_ids)))
         return self.select(keep)
+
+    def by_score(self, *, descending: bool = True) -> Detections:
+        """Reordered by score (ties keep their order); ``descending=False`` is drawing order,
+        the best instance last so it ends on top."""
+        xp = self.xp
+        keys = -self.scores if descending else self.scores
+        return self.select(xp.argsort(keys, kind="stable") if xp is np else xp.argsort(keys))
+
+    def to_supervision(self):
+        """The same instances as ``supervision.Detections`` (``pip install supervision``):
+        xyxy float32, bool masks at frame resolution [N, H, W], confidence, class_id, and
+        ``data["class_name"]``."""
+        try:
+            import supervision
+        except ImportError:
+            raise MissingDependencyError(
+                "to_supervision() needs supervision: pip install supervision"
+            ) from None
+        host = self.to_numpy()
+        return supervision.Detections(
+            xyxy=host.boxes_xyxy.astype(np.float32).reshape(-1, 4),
+            mask=host.full_masks(),
+            confidence=host.scores.astype(np.float32),
+            class_id=host.class_ids.astype(int),
+            data={"class_name": np.array([host.label(index) for index in range(len(host))], dtype=str)},
+        )
 
     def to_numpy(self) -> Detections:
         if self.xp is np:

@@ -1,9 +1,10 @@
 // Overlay of one frame in one pass, per output pixel: every instance's low-resolution
 // mask sampled bilinearly (align_corners=False, clamped; never a full-resolution mask),
-// cropped to its window, thresholded at 0.5 and alpha-blended in its colour; then per
-// instance the box outline and the label (a coverage bitmap blended white over the
-// class colour). Same float32 operations, in the same order, as pipeline/render.py's
-// CPU path: compiled without FMA contraction, the pixels are identical.
+// cropped to its window, thresholded at 0.5 and alpha-blended in its colour; then every
+// box outline; then every label (a coverage bitmap blended white over the instance
+// colour), so no outline cuts a label. Same float32 operations, in the same order, as the
+// CPU annotators (pipeline/overlay/annotators.py): compiled without FMA contraction, the
+// pixels are identical, and one launch draws what the three annotators draw one by one.
 #include "common.cuh"
 
 struct Overlay {
@@ -39,14 +40,17 @@ PIXEL_FN void render_pixel(unsigned char* frame, int height, int width, const Ov
             }
         }
     }
-    for (int d = 0; d < o->count; ++d) {
+    for (int d = 0; d < o->count && o->draw_boxes; ++d) {
         const int* b = o->boxes + d * 4;
         const unsigned char* col = o->colors + d * 3;
         int t = o->thickness;
-        if (o->draw_boxes && x >= b[0] && x < b[2] && y >= b[1] && y < b[3] &&
+        if (x >= b[0] && x < b[2] && y >= b[1] && y < b[3] &&
             (x < b[0] + t || x >= b[2] - t || y < b[1] + t || y >= b[3] - t)) {
             for (int k = 0; k < 3; ++k) c[k] = col[k];
         }
+    }
+    for (int d = 0; d < o->count; ++d) {
+        const unsigned char* col = o->colors + d * 3;
         const int* label = o->labels + d * 5;
         if (label[2] > 0 && x >= label[0] && x < label[0] + label[2] && y >= label[1] && y < label[1] + label[3]) {
             float coverage = o->label_pixels[label[4] + (y - label[1]) * label[2] + (x - label[0])] / 255.f;

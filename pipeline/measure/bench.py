@@ -23,7 +23,7 @@ import numpy as np
 
 from engines.cpu_affinity import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
-from pipeline.render import RenderOptions, render_cpu, render_gpu
+from pipeline.overlay import Overlay, RenderOptions
 from pipeline.measure.pipelined import pipelined_run
 from pipeline.measure.resources import ResourceSampler
 from pipeline.measure.series import WARMUP, Progress, Series
@@ -55,7 +55,7 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     size = engine.input_spec.size
     params = DetectionParams.from_config(config.detection, config.priors.variances, score_threshold=0.15)
     priors = engine.metadata.priors()
-    render = render or RenderOptions()
+    overlay = Overlay.from_options(render or RenderOptions())
     on_gpu = engine.device == "cuda"
     xp = np
     if on_gpu:  # detection runs where the outputs are; inputs are fed from device memory, as in the runtime
@@ -139,11 +139,9 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
             image_size=size,
             class_names=config.class_names,
         )
+        overlay.annotate(xp.asarray(frame) if on_gpu else frame.copy(), detections)  # CuPy: the kernel
         if on_gpu:
-            render_gpu(xp.asarray(frame), detections, render)
             engine.synchronize()
-        else:
-            render_cpu(frame.copy(), detections, render)
         shown[phase].append(len(detections.scores))
 
     sampler.phase = "detect+render"

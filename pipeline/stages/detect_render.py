@@ -7,7 +7,7 @@ import time
 
 from pipeline.frame import FrameSlot, ResultSlot
 from pipeline.preprocess import PixelFormat, yuv_to_bgr_cpu
-from pipeline.render import RenderOptions, render_cpu
+from pipeline.overlay import Overlay, RenderOptions
 from pipeline.ring import Ring
 from pipeline.stages.base import Stage
 from yolact.detection import DetectionParams, detect
@@ -29,7 +29,8 @@ class DetectRenderStage(Stage):
         super().__init__("detect+render", **kwargs)
         self.result_ring, self.output_ring = result_ring, output_ring
         self.priors, self.params, self.image_size = priors, params, image_size
-        self.class_names, self.render = tuple(class_names), render
+        self.class_names = tuple(class_names)
+        self.overlay = Overlay.from_options(render) if render is not None else None
 
     def process(self) -> None:
         with self.stream_context():
@@ -73,8 +74,8 @@ class DetectRenderStage(Stage):
             frame.rendered = frame.image
         else:
             frame.rendered = yuv_to_bgr_cpu(frame.image, frame.pixel_format, frame.bgr_buffer())
-        if self.render is not None:
-            render_cpu(frame.rendered, detections, self.render)
+        if self.overlay is not None:
+            self.overlay.annotate(frame.rendered, detections)
 
     def finish(self) -> None:
         self.output_ring.close()

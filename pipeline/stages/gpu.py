@@ -13,7 +13,6 @@ from __future__ import annotations
 from pipeline.frame import BatchSlot, FrameSlot, ResultSlot
 from pipeline.gpu import StageStream, cupy_module
 from pipeline.preprocess import PixelFormat, preprocess_gpu, yuv_to_bgr_gpu
-from pipeline.render import render_gpu
 from pipeline.stages.batch import BatchStage
 from pipeline.stages.detect_render import DetectRenderStage
 
@@ -64,8 +63,8 @@ class GpuDetectRenderStage(DetectRenderStage):
                 frame.device_bgr = cupy_module().empty((height, width, 3), cupy_module().uint8)
             yuv_to_bgr_gpu(frame.device_image, frame.pixel_format, frame.device_bgr)
             device_bgr, frame.rendered = frame.device_bgr, frame.bgr_buffer()
-        if self.render is not None:
-            render_gpu(device_bgr, detections, self.render)
+        if self.overlay is not None:  # a device frame: one kernel launch on this stage's stream
+            self.overlay.annotate(device_bgr, detections)
         download(device_bgr, frame.rendered, self._stream.stream)
         frame.ready = self._stream.record()
 

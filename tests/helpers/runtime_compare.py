@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.render import RenderOptions, render_cpu
+from pipeline.overlay import RenderOptions, draw_overlay
 from pipeline.sinks.base import Sink
 from pipeline.synthetic import SyntheticScene
 
@@ -36,7 +36,7 @@ def assert_gpu_run_matches(
         cpu_frames, gpu_frames, strict=True
     ):
         assert cpu_index == gpu_index
-        expected = render_cpu(scene.frame(gpu_index).copy(), gpu_dets, RenderOptions())
+        expected = draw_overlay(scene.frame(gpu_index).copy(), gpu_dets, RenderOptions())
         np.testing.assert_array_equal(gpu_image, expected, err_msg=f"frame {gpu_index}")
         total += len(cpu_dets)
         for index in range(len(cpu_dets)):

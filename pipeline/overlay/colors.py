@@ -1,0 +1,28 @@
+"""Instance colours: stable per class (or per instance), the same on CPU and GPU."""
+
+from __future__ import annotations
+
+import colorsys
+from functools import cache
+
+import numpy as np
+
+from pipeline.overlay.options import ColorLookup
+from yolact.detections import Detections
+
+
+@cache
+def class_color(class_id: int) -> tuple[int, int, int]:
+    """A bright BGR colour per class: hues spread by the golden ratio, so neighbours differ."""
+    hue = (class_id * 0.618033988749895) % 1.0
+    red, green, blue = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
+    return int(blue * 255 + 0.5), int(green * 255 + 0.5), int(red * 255 + 0.5)
+
+
+def instance_colors(detections: Detections, lookup: ColorLookup) -> np.ndarray:
+    """uint8 [N, 3] BGR, one row per instance of ``detections`` (host arrays)."""
+    if lookup is ColorLookup.CLASS:
+        keys = [int(class_id) for class_id in detections.to_numpy().class_ids]
+    else:
+        keys = list(range(len(detections)))
+    return np.array([class_color(key) for key in keys], np.uint8).reshape(-1, 3)
