@@ -7,7 +7,7 @@ the tests."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -16,10 +16,25 @@ from pipeline.overlay.labels import label_bitmap, label_origin, label_text
 from pipeline.overlay.options import ColorLookup
 from yolact.detections import Detections
 
-if TYPE_CHECKING:
-    from pipeline.overlay.annotators import BoxAnnotator, LabelAnnotator, MaskAnnotator
-
 BLOCK = (32, 8)
+
+
+# What the kernel reads of each annotator (annotators.py calls into this module, so the
+# parts are described here rather than imported).
+class MaskPart(Protocol):
+    alpha: float
+    color_lookup: ColorLookup
+
+
+class BoxPart(Protocol):
+    thickness: int
+    color_lookup: ColorLookup
+
+
+class LabelPart(Protocol):
+    font_scale: float
+    scores: bool
+    color_lookup: ColorLookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +50,7 @@ class OverlayArrays:
 
 
 def overlay_arrays(
-    shown: Detections, *, color_lookup: ColorLookup, labels: LabelAnnotator | None
+    shown: Detections, *, color_lookup: ColorLookup, labels: LabelPart | None
 ) -> OverlayArrays:
     """What the kernel needs besides the masks, from host detections in drawing order."""
     count = len(shown)
@@ -63,9 +78,9 @@ def render_arguments(
     frame,
     detections: Detections,
     *,
-    masks: MaskAnnotator | None = None,
-    boxes: BoxAnnotator | None = None,
-    labels: LabelAnnotator | None = None,
+    masks: MaskPart | None = None,
+    boxes: BoxPart | None = None,
+    labels: LabelPart | None = None,
     xp=np,
 ) -> tuple:
     """render.cu's arguments for drawing ``detections`` onto ``frame`` (uint8 [H, W, 3] of
