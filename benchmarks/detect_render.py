@@ -26,7 +26,7 @@ import numpy as np
 from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.overlay import Overlay  # noqa: E402
 from yolact.config import load_model_config  # noqa: E402
-from yolact.detection import DetectionParams, detect  # noqa: E402
+from yolact.postprocess import DetectionParams, detect  # noqa: E402
 from yolact.priors import priors_for_config  # noqa: E402
 
 RESOLUTIONS = {"720p": (720, 1280), "1080p": (1080, 1920), "4K": (2160, 3840)}

@@ -91,7 +91,7 @@ def compare_engines_with_detections(
 
 def detection_agreement(expected: dict, actual: dict, metadata, score_threshold: float) -> DetectionAgreement:
     """Match final detections (at network resolution) of two sets of raw outputs."""
-    from yolact.detection import DetectionParams, detect_batch
+    from yolact.postprocess import DetectionParams, detect_batch
 
     config = metadata.config
     params = DetectionParams.from_config(

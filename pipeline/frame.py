@@ -8,12 +8,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
 from pipeline.preprocess import PixelFormat
 from pipeline.ring import Policy, Ring
+
+if TYPE_CHECKING:
+    from yolact.detections import Detections
+    from yolact.network_outputs import NetworkOutputs
+
+
+class DeviceArray(Protocol):
+    """A CuPy array, as the stages use it (CuPy is imported only on GPU runs)."""
+
+    shape: tuple[int, ...]
+    dtype: Any
+
+
+class CudaEvent(Protocol):
+    """A CuPy CUDA event: recorded on one stage's stream, waited for by the next."""
+
+    def record(self, stream: Any = None) -> None: ...
+
+    def synchronize(self) -> None: ...
+
+
+Image = np.ndarray | DeviceArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +75,12 @@ class FrameSlot:
     meta: FrameMeta | None = None
     reallocations: int = 0
     pinned: bool = False  # GPU runs: host buffers in page-locked memory
-    device_image: Any = None  # GPU runs: the frame on the device (uploaded by the batcher)
-    ready: Any = None  # GPU runs: CUDA event after which ``rendered`` holds the rendered frame
+    device_image: DeviceArray | None = None  # GPU runs: the frame on the device (uploaded by the batcher)
+    ready: CudaEvent | None = None  # GPU runs: after it, ``rendered`` holds the rendered frame
     rendered: np.ndarray | None = None
     bgr: np.ndarray | None = None  # I420 frames: the BGR buffer behind ``rendered``
-    device_bgr: Any = None  # GPU runs with I420 frames: the BGR frame on the device
-    uploaded: Any = None  # frames decoded on the GPU: CUDA event after which ``device_image`` holds it
+    device_bgr: DeviceArray | None = None  # GPU runs with I420 frames: the BGR frame on the device
+    uploaded: CudaEvent | None = None  # frames decoded on the GPU: after it, ``device_image`` holds it
 
     def store(self, picture, pixel_format: PixelFormat, meta: FrameMeta) -> None:
         """Copy ``picture`` into this slot's buffer (reallocated only on a size change): a
@@ -112,15 +134,26 @@ class FrameSlot:
         return self.bgr
 
 
+class HeldFrame(NamedTuple):
+    """A frame slot taken from its stream's ring, travelling with the batch and its
+    results until the sink writes it and gives it back."""
+
+    ring: Ring
+    slot: FrameSlot
+
+    def release(self) -> None:
+        self.ring.release(self.slot)
+
+
 @dataclass(slots=True, eq=False)
 class BatchSlot:
     """A network input batch [max_batch, 3, S, S] and the frame slots it was made from."""
 
     index: int
-    images: Any  # np.ndarray (CPU) or a CuPy array (GPU)
-    frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)  # (ring, slot) to release later
-    ready: Any = None  # GPU runs: CUDA event after which ``images`` is complete
-    consumed: Any = None  # GPU runs: CUDA event after which inference has read ``images``
+    images: Image  # NumPy (CPU runs) or CuPy (GPU runs)
+    frames: list[HeldFrame] = field(default_factory=list)
+    ready: CudaEvent | None = None  # GPU runs: after it, ``images`` is complete
+    consumed: CudaEvent | None = None  # GPU runs: after it, inference has read ``images``
 
     @property
     def count(self) -> int:
@@ -132,9 +165,9 @@ class ResultSlot:
     """Network outputs for a batch, with the frames they belong to."""
 
     index: int
-    outputs: Any = None  # yolact.network_outputs.NetworkOutputs
-    frames: list[tuple[Any, FrameSlot]] = field(default_factory=list)
-    ready: Any = None  # GPU runs: CUDA event after which ``outputs`` are complete
+    outputs: NetworkOutputs | None = None
+    frames: list[HeldFrame] = field(default_factory=list)
+    ready: CudaEvent | None = None  # GPU runs: after it, ``outputs`` are complete
 
 
 @dataclass(slots=True, eq=False)
@@ -142,9 +175,8 @@ class OutputSlot:
     """A rendered frame (still in its frame slot) and its detections, for the sinks."""
 
     index: int
-    frame_ring: Any = None
-    frame: FrameSlot | None = None
-    detections: Any = None  # yolact.detections.Detections
+    frame: HeldFrame | None = None
+    detections: Detections | None = None
 
 
 class RunRings(NamedTuple):

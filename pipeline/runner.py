@@ -35,7 +35,7 @@ from pipeline.sources.spec import open_source, parse_source_spec
 from pipeline.shutdown import close_sinks, close_sources, raise_close_errors
 from pipeline.stages import POLL, SinkStage, Stage
 from pipeline.stages.graph import build_stages
-from yolact.detection import DetectionParams
+from yolact.postprocess import DetectionParams
 from yolact.errors import ConfigError, StageError, YolactStreamError
 
 JOIN_TIMEOUT = 5.0

@@ -122,7 +122,7 @@ def test_head_row_order():
 
 
 def test_predict_goes_through_the_detection_code(tiny_model, tiny_config):
-    from yolact.detection import DetectionParams, detect
+    from yolact.postprocess import DetectionParams, detect
     from yolact.priors import priors_for_config
 
     torch.manual_seed(3)

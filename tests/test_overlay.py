@@ -81,7 +81,7 @@ def test_gpu_render_matches_cpu(tiny_model, tiny_config):
     import cupy
     import torch
 
-    from yolact.detection import DetectionParams, detect
+    from yolact.postprocess import DetectionParams, detect
     from yolact.priors import priors_for_config
 
     torch.manual_seed(0)

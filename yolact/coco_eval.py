@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from yolact.detection import DetectionParams, detect
-from yolact.detections_format import to_coco_results
+from yolact.postprocess import DetectionParams, detect
+from yolact.coco_format import to_coco_results
 from yolact.errors import InputNotFoundError
 from yolact.image_transform import frames_to_network_input
 

@@ -28,7 +28,7 @@ from pipeline.measure.pipelined import pipelined_run
 from pipeline.measure.resources import ResourceSampler
 from pipeline.measure.series import WARMUP, Progress, Series
 from pipeline.sources.file import FileSource
-from yolact.detection import DetectionParams, detect
+from yolact.postprocess import DetectionParams, detect
 
 KEEP_FRAMES = 64  # decoded frames kept in memory for the stage-only measurements
 

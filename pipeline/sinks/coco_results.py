@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipeline.sinks.base import Sink
 from yolact.coco_classes import COCO_CATEGORY_IDS
-from yolact.detections_format import to_coco_results
+from yolact.coco_format import to_coco_results
 
 
 class CocoResultsSink(Sink):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.sinks.base import Sink
-from yolact.detections_format import to_json_line
+from yolact.coco_format import to_json_line
 
 
 class JsonLinesSink(Sink):

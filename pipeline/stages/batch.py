@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 
-from pipeline.frame import BatchSlot, FrameSlot
+from pipeline.frame import BatchSlot, HeldFrame
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.ring import Ring
 from pipeline.stages.base import POLL, Stage
@@ -55,20 +55,20 @@ class BatchStage(Stage):
         """Where ``fill`` runs (a CUDA stream on GPU runs)."""
         return contextlib.nullcontext()
 
-    def fill(self, slot: BatchSlot, frames: list) -> None:
+    def fill(self, slot: BatchSlot, frames: list[HeldFrame]) -> None:
         """Preprocess ``frames`` into ``slot.images[:len(frames)]``."""
         by_format: dict[PixelFormat, list[int]] = {}
-        for position, (_, frame) in enumerate(frames):
-            by_format.setdefault(frame.pixel_format, []).append(position)
+        for position, held in enumerate(frames):
+            by_format.setdefault(held.slot.pixel_format, []).append(position)
         for pixel_format, positions in by_format.items():
-            pictures = [frames[p][1].image for p in positions]
+            pictures = [frames[p].slot.image for p in positions]
             slot.images[positions] = preprocess_cpu(
                 pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype
             )
 
-    def _collect(self):
-        """Up to max_batch (ring, frame slot) pairs; [] on a quiet poll; None at the end."""
-        frames: list[tuple[Ring, FrameSlot]] = []
+    def _collect(self) -> list[HeldFrame] | None:
+        """Up to max_batch frames; [] on a quiet poll; None at the end."""
+        frames: list[HeldFrame] = []
         deadline = None
         with self.condition:
             while len(frames) < self.max_batch and not self.halt.is_set():
@@ -88,13 +88,13 @@ class BatchStage(Stage):
                     return []
         return frames
 
-    def _pop_any(self):
+    def _pop_any(self) -> HeldFrame | None:
         for offset in range(len(self.frame_rings)):
             ring = self.frame_rings[(self._next + offset) % len(self.frame_rings)]
             slot = ring.try_get()
             if slot is not None:
                 self._next = (self._next + offset + 1) % len(self.frame_rings)
-                return ring, slot
+                return HeldFrame(ring, slot)
         return None
 
     def finish(self) -> None:

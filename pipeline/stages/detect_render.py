@@ -10,7 +10,8 @@ from pipeline.preprocess import PixelFormat, yuv_to_bgr_cpu
 from pipeline.overlay import Overlay, RenderOptions
 from pipeline.ring import Ring
 from pipeline.stages.base import Stage
-from yolact.detection import DetectionParams, detect
+from yolact.detections import Detections
+from yolact.postprocess import DetectionParams, detect
 
 
 class DetectRenderStage(Stage):
@@ -38,7 +39,8 @@ class DetectRenderStage(Stage):
                 started = time.perf_counter()
                 self.wait_for(result)
                 outputs = result.outputs
-                for position, (frame_ring, frame) in enumerate(result.frames):
+                for position, held in enumerate(result.frames):
+                    frame = held.slot
                     detections = detect(
                         outputs.loc[position],
                         outputs.conf[position],
@@ -54,7 +56,7 @@ class DetectRenderStage(Stage):
                     out = self.acquire(self.output_ring)
                     if out is None:
                         return
-                    out.frame_ring, out.frame, out.detections = frame_ring, frame, detections
+                    out.frame, out.detections = held, detections
                     self.output_ring.publish(out)
                 frames = len(result.frames)
                 result.frames, result.outputs = [], None
@@ -67,7 +69,7 @@ class DetectRenderStage(Stage):
     def wait_for(self, result: ResultSlot) -> None:
         """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
 
-    def draw(self, frame: FrameSlot, detections) -> None:
+    def draw(self, frame: FrameSlot, detections: Detections) -> None:
         """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer
         that a YUV frame is converted into."""
         if frame.pixel_format is PixelFormat.BGR:

@@ -10,11 +10,12 @@ copy it back into the pinned slot asynchronously; the sink waits on that event o
 
 from __future__ import annotations
 
-from pipeline.frame import BatchSlot, FrameSlot, ResultSlot
+from pipeline.frame import BatchSlot, FrameSlot, HeldFrame, ResultSlot
 from pipeline.gpu import StageStream, cupy_module
 from pipeline.preprocess import PixelFormat, preprocess_gpu, yuv_to_bgr_gpu
 from pipeline.stages.batch import BatchStage
 from pipeline.stages.detect_render import DetectRenderStage
+from yolact.detections import Detections
 
 
 class GpuBatchStage(BatchStage):
@@ -22,7 +23,7 @@ class GpuBatchStage(BatchStage):
         self._stream = StageStream()
         return self._stream
 
-    def fill(self, slot: BatchSlot, frames: list) -> None:
+    def fill(self, slot: BatchSlot, frames: list[HeldFrame]) -> None:
         cupy = cupy_module()
         stream = self._stream
         stream.wait(slot.consumed)  # the previous inference on this slot is done reading
@@ -52,7 +53,7 @@ class GpuDetectRenderStage(DetectRenderStage):
     def wait_for(self, result: ResultSlot) -> None:
         self._stream.wait(result.ready)
 
-    def draw(self, frame: FrameSlot, detections) -> None:
+    def draw(self, frame: FrameSlot, detections: Detections) -> None:
         """Render on the device and copy the result into the pinned ``frame.rendered``:
         a BGR frame in place; a YUV frame (I420, NV12) converted into a BGR device frame first."""
         if frame.pixel_format is PixelFormat.BGR:

@@ -24,14 +24,14 @@ class SinkStage(Stage):
     def process(self) -> None:
         while (out := self.receive(self.output_ring)) is not None:
             started = time.perf_counter()
-            frame = out.frame
+            frame = out.frame.slot
             if frame.ready is not None:
                 frame.ready.synchronize()  # the only host wait of a GPU run: before encoding
             keep_going = True
             for sink in self.sinks.get(frame.meta.stream_id, []):
                 keep_going &= sink.write(frame.rendered, frame.meta, out.detections)
             self.metrics_all.frame_done(frame.meta.capture_time)
-            out.frame_ring.release(frame)
+            out.frame.release()
             out.frame, out.detections = None, None
             self.output_ring.release(out)
             self.timed(1, started)

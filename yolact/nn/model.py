@@ -96,13 +96,13 @@ class YolactModel(nn.Module):
         Args:
             images: float [B, 3, S, S] network input (normalised RGB).
             frame_sizes: (H, W) per image for boxes and masks; default (S, S).
-            params: a ``yolact.detection.DetectionParams``; default the config's thresholds.
+            params: a ``yolact.postprocess.DetectionParams``; default the config's thresholds.
             score_threshold: drop detections scoring at or below it (0 keeps all).
         Returns:
             list of ``yolact.detections.Detections`` (NumPy on CPU, CuPy on CUDA when
             CuPy is installed): boxes_xyxy, scores, class_ids and masks.
         """
-        from yolact.detection import DetectionParams, detect_batch
+        from yolact.postprocess import DetectionParams, detect_batch
         from yolact.priors import priors_for_config
 
         was_training = self.training

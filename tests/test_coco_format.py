@@ -5,7 +5,7 @@ from pycocotools import mask as mask_utils
 
 from yolact.coco_classes import COCO_CATEGORY_IDS
 from yolact.detections import Detections
-from yolact.detections_format import mask_to_rle, to_coco_results, to_json_line
+from yolact.coco_format import mask_to_rle, to_coco_results, to_json_line
 
 
 def two_instances():

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from yolact.detection import DetectionParams, boxes_to_pixels, crop_masks, detect
+from yolact.postprocess import DetectionParams, boxes_to_pixels, crop_masks, detect
 from yolact.detections import Detections, resize_bilinear
 from yolact.priors import priors_for_config
 
