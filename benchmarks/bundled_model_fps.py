@@ -39,18 +39,19 @@ def main() -> None:
                 [str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)
             ) as pipeline:
                 summary = pipeline.run()
+            report = summary.to_dict()
             runs[name] = {
-                "fps": summary["fps"],
-                "frames": summary["frames_out"],
-                "elapsed_s": summary["elapsed_s"],
-                "end_to_end_latency_ms": summary["end_to_end_latency_ms"],
+                "fps": summary.fps,
+                "frames": summary.frames_out,
+                "elapsed_s": summary.elapsed_s,
+                "end_to_end_latency_ms": report["end_to_end_latency_ms"],
                 "stages": {
                     k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
-                    for k, v in summary["stages"].items()
+                    for k, v in report["stages"].items()
                 },
-                "engine": summary["engine"],
+                "engine": summary.engine,
             }
-            print(f"{name}: {summary['frames_out']} frames, {summary['fps']:.1f} FPS", flush=True)
+            print(f"{name}: {summary.frames_out} frames, {summary.fps:.1f} FPS", flush=True)
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bundled_model_fps.json").write_text(

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.run_report import Percentiles, RingReport, RunReport, StageReport
+
 WINDOW = 4096
 
 
@@ -26,12 +28,12 @@ class LatencyWindow:
         self._values[self._count % len(self._values)] = milliseconds
         self._count += 1
 
-    def percentiles(self) -> dict[str, float | None]:
+    def percentiles(self) -> Percentiles:
         filled = self._values[: min(self._count, len(self._values))]
         if not len(filled):
-            return {"p50": None, "p95": None, "p99": None}
+            return Percentiles()
         p50, p95, p99 = np.percentile(filled, [50, 95, 99])
-        return {"p50": float(p50), "p95": float(p95), "p99": float(p99)}
+        return Percentiles(float(p50), float(p95), float(p99))
 
 
 @dataclass
@@ -50,7 +52,7 @@ class StageMetrics:
 
 
 class Metrics:
-    """All numbers of one run; ``snapshot()`` is what ``--metrics`` writes."""
+    """All numbers of one run, updated by the stages; ``snapshot()`` reads them."""
 
     def __init__(self):
         self.started = time.monotonic()
@@ -72,70 +74,35 @@ class Metrics:
             self.frames_out += 1
             self.end_to_end.add((time.monotonic() - capture_time) * 1e3)
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> RunReport:
+        """The numbers so far (the engine and sources are the runner's to add)."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
         stages = {}
         for name, stage in self.stages.items():
             with stage.lock:
-                stages[name] = {
-                    "frames": stage.frames,
-                    "fps": stage.frames / elapsed,
-                    "busy_fraction": stage.busy_seconds / elapsed,
-                    "latency_ms": stage.latency.percentiles(),
-                }
+                stages[name] = StageReport(
+                    stage.frames,
+                    stage.frames / elapsed,
+                    stage.busy_seconds / elapsed,
+                    stage.latency.percentiles(),
+                )
         rings = {
-            name: {
-                "capacity": ring.capacity,
-                "depth": ring.depth(),
-                "max_depth": ring.counters.max_depth,
-                "published": ring.counters.published,
-                "dropped": ring.counters.dropped,
-            }
+            name: RingReport(
+                ring.capacity,
+                ring.depth(),
+                ring.counters.max_depth,
+                ring.counters.published,
+                ring.counters.dropped,
+            )
             for name, ring in self.rings.items()
         }
         with self._lock:
             end_to_end = self.end_to_end.percentiles()
             frames_out = self.frames_out
-        return {
-            "elapsed_s": elapsed,
-            "frames_out": frames_out,
-            "fps": frames_out / elapsed,
-            "end_to_end_latency_ms": end_to_end,
-            "stages": stages,
-            "rings": rings,
-            "drops": sum(r["dropped"] for r in rings.values()),
-        }
+        return RunReport(elapsed, frames_out, frames_out / elapsed, end_to_end, stages, rings)
 
     def progress_line(self) -> str:
-        snap = self.snapshot()
-        e2e = snap["end_to_end_latency_ms"]["p50"]
-        latency = f"{e2e:.0f} ms" if e2e is not None else "-"
-        return (
-            f"{snap['frames_out']} frames  {snap['fps']:.1f} fps  latency p50 {latency}  "
-            f"drops {snap['drops']}  {snap['elapsed_s']:.1f} s"
-        )
+        return self.snapshot().progress_line()
 
     def summary_table(self) -> str:
-        snap = self.snapshot()
-        lines = [f"{'stage':<14}{'frames':>8}{'fps':>9}{'busy':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
-        for name, stage in snap["stages"].items():
-            latency = stage["latency_ms"]
-            cells = "".join(
-                f"{latency[k]:>9.2f}" if latency[k] is not None else f"{'-':>9}"
-                for k in ("p50", "p95", "p99")
-            )
-            lines.append(
-                f"{name:<14}{stage['frames']:>8}{stage['fps']:>9.1f}{stage['busy_fraction']:>6.0%} {cells}"
-            )
-        e2e = snap["end_to_end_latency_ms"]
-        if e2e["p50"] is not None:
-            lines.append(
-                f"end-to-end latency p50 {e2e['p50']:.1f} ms, p95 {e2e['p95']:.1f} ms, p99 "
-                f"{e2e['p99']:.1f} ms"
-            )
-        ring_text = ", ".join(f"{name} {r['dropped']}" for name, r in snap["rings"].items() if r["dropped"])
-        lines.append(
-            f"{snap['frames_out']} frames in {snap['elapsed_s']:.1f} s ({snap['fps']:.1f} fps); drops: "
-            f"{ring_text or 'none'}"
-        )
-        return "\n".join(lines)
+        return self.snapshot().summary_table()

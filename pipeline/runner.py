@@ -20,6 +20,7 @@ import json
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from engines.registry import create_engine
@@ -28,6 +29,7 @@ from pipeline.console import Console
 from pipeline.metrics import Metrics
 from pipeline.ring import Ring
 from pipeline.run_options import RunOptions, default_model
+from pipeline.run_report import RunReport
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
 from pipeline.sources.decoding import prepare_decoding
@@ -184,8 +186,8 @@ class Pipeline:
         return paths
 
     # ------------------------------------------------------------ running
-    def run(self) -> dict:
-        """Run to the end of every stream (or until stopped); return the metrics snapshot.
+    def run(self) -> RunReport:
+        """Run to the end of every stream (or until stopped); return what it measured.
 
         After ``interrupt()`` it returns normally (``self.interrupts`` says why); a
         KeyboardInterrupt raised into it (no signal handler installed) is re-raised at
@@ -217,16 +219,18 @@ class Pipeline:
                 raise type(error)(f"stage {stage.stage_name}: {error}") from error
             raise StageError(f"stage {stage.stage_name} failed: {type(error).__name__}: {error}") from error
         raise_close_errors(self._sink_stage.close_errors)
-        snapshot = self.metrics.snapshot()
-        snapshot["engine"] = self.engine.describe()
-        snapshot["engine_choice"] = self.engine_choice.reason
-        snapshot["sources"] = [source.stats() for source in self.sources]
-        snapshot["interrupted_by"] = [signal.Signals(number).name for number in self.interrupts]
+        report = replace(
+            self.metrics.snapshot(),
+            engine=self.engine.describe(),
+            engine_choice=self.engine_choice.reason,
+            sources=tuple(source.stats() for source in self.sources),
+            interrupted_by=tuple(signal.Signals(number).name for number in self.interrupts),
+        )
         if self.options.metrics_path:
-            Path(self.options.metrics_path).write_text(json.dumps(snapshot, indent=2))
+            Path(self.options.metrics_path).write_text(json.dumps(report.to_dict(), indent=2))
         if keyboard_interrupt is not None:
             raise keyboard_interrupt
-        return snapshot
+        return report
 
     def interrupt(self, signum: int = signal.SIGINT) -> None:
         """Ask the run to stop: first call graceful, second at once. Only records the

@@ -43,7 +43,7 @@ def test_every_output_keeps_every_frame_and_timestamp(spec, tmp_path):
     outputs = [tmp_path / f"out{suffix}" for suffix in VIDEO_SUFFIXES]
     with Pipeline([str(source)], [str(path) for path in outputs], RunOptions(progress=False)) as pipeline:
         summary = pipeline.run()
-    assert summary["frames_out"] == NUM_FRAMES
+    assert summary.frames_out == NUM_FRAMES
     for path in outputs:
         got = probe(path)
         tick = float(got.time_base)

@@ -36,7 +36,7 @@ def _run(monkeypatch, *, gpu: bool, batch: int):
         on_gpu = pipeline.engine.device == "cuda"
     monkeypatch.undo()
     assert on_gpu == gpu
-    assert summary["frames_out"] == NUM_FRAMES
+    assert summary.frames_out == NUM_FRAMES
     return recorder.frames
 
 
@@ -156,7 +156,7 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
         RunOptions(model=default_model(), preset=preset, progress=False),
         extra_sinks={0: [recorder]},
     ) as pipeline:
-        assert pipeline.run()["frames_out"] == 12
+        assert pipeline.run().frames_out == 12
         assert pipeline.sources[0].pixel_format.value == "yuv420p"
     if gpu:
         assert "yuv_to_bgr" in cupy.state.launches

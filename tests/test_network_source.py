@@ -187,8 +187,8 @@ def test_rtsp_through_the_pipeline(server, tiny_onnx, tmp_path):
     ) as pipeline:
         summary = pipeline.run()
     assert pipeline.config.mode == "live"
-    assert summary["frames_out"] >= 15
-    assert len(out.read_text().splitlines()) == summary["frames_out"]
+    assert summary.frames_out >= 15
+    assert len(out.read_text().splitlines()) == summary.frames_out
 
 
 def test_push_to_an_rtsp_server(tmp_path):

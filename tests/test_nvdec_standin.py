@@ -76,8 +76,8 @@ def test_nvdec_frames_through_the_gpu_runtime(monkeypatch, tmp_path, spec):
     ) as pipeline:
         summary = pipeline.run()
     monkeypatch.undo()
-    assert [source["decoder"] for source in summary["sources"]] == ["nvdec"]
-    assert summary["frames_out"] == 20
+    assert [source.decoder for source in summary.sources] == ["nvdec"]
+    assert summary.frames_out == 20
     reference, got = probe(clip), probe(out)
     assert got.num_frames == 20 and (got.audio_packets > 0) == (spec.audio is not None)
     assert max(abs(a - b) for a, b in zip(got.times, reference.times)) <= float(got.time_base) + 1e-9
@@ -104,7 +104,7 @@ def test_auto_falls_back_to_pyav_with_one_line(monkeypatch, tmp_path, capsys, ca
     with Pipeline([str(clip)], ["null"], RunOptions(model=default_model(), progress=False)) as pipeline:
         summary = pipeline.run()
     monkeypatch.undo()
-    assert summary["frames_out"] == 6 and "decoder" not in summary["sources"][0]
+    assert summary.frames_out == 6 and summary.sources[0].decoder is None
     lines = [line for line in capsys.readouterr().err.splitlines() if "decoding with PyAV" in line]
     assert len(lines) == 1 and expected in lines[0], lines
 
@@ -170,7 +170,7 @@ def test_nvdec_decodes_rtsp_through_the_gpu_runtime(monkeypatch, sdp_parameter_s
         viewer.join(10)
         server.kill()
         monkeypatch.undo()
-    assert summary["sources"][0]["decoder"] == "nvdec"
+    assert summary.sources[0].decoder == "nvdec"
     [decoder] = nvc.decoders
     # a live stream without B-frames: each frame out as soon as its packet is decoded
     assert decoder.latency is fake_nvc.DisplayDecodeLatencyType.LOW
@@ -224,7 +224,7 @@ def test_network_codec_nvdec_cannot_decode(monkeypatch):
     )
     source.nvdec = NvdecRequest(required=False)
     assert source._nvdec_decoder(stream) is None and source._nvdec_decoder(stream) is None
-    assert source.decoder == "pyav" and source.stats()["decoder"] == "pyav"
+    assert source.decoder == "pyav" and source.stats().decoder == "pyav"
     assert len(lines) == 1 and "decoding with PyAV on the CPU: mjpeg is not decoded by NVDEC" in lines[0]
     assert "secret" not in lines[0]
     source.nvdec = NvdecRequest(required=True)

@@ -37,8 +37,8 @@ def test_file_is_lossless_and_keeps_timestamps_and_audio(tiny_onnx, tmp_path):
     records = [json.loads(line) for line in lines]
     assert [r["frame_index"] for r in records] == list(range(24))
     assert all(r["width"] == 128 and r["height"] == 96 for r in records)
-    assert summary["frames_out"] == 24 and summary["drops"] == 0
-    assert summary["stages"]["infer"]["frames"] == 24
+    assert summary.frames_out == 24 and summary.drops == 0
+    assert summary.stages["infer"].frames == 24
 
     assert not list(tmp_path.glob(".*partial*"))
 
@@ -87,8 +87,8 @@ def test_live_mode_drops_old_frames_and_bounds_latency(tiny_onnx):
     with Pipeline([source], [], options(tiny_onnx), extra_sinks={0: [SlowSink()]}) as pipeline:
         summary = pipeline.run()
     assert pipeline.config.mode == "live"
-    assert summary["drops"] > 10 and summary["frames_out"] < 40
-    assert summary["end_to_end_latency_ms"]["p95"] < 800  # a blocking ring would lag by seconds
+    assert summary.drops > 10 and summary.frames_out < 40
+    assert summary.end_to_end_latency_ms.p95 < 800  # a blocking ring would lag by seconds
 
 
 def detections_by_frame(path):
@@ -132,7 +132,7 @@ def test_a_fixed_batch_engine_pads_the_last_partial_batch(tiny_model, tiny_onnx,
             [source], [str(tmp_path / f"{name}.jsonl")], options(model, batch=batch, score_threshold=0.8)
         ) as run:
             summary = run.run()
-        assert summary["frames_out"] == 6
+        assert summary.frames_out == 6
     fixed_frames, dynamic_frames = (
         detections_by_frame(tmp_path / "fixed.jsonl"),
         detections_by_frame(tmp_path / "dynamic.jsonl"),
@@ -247,5 +247,5 @@ def test_steady_state_reuses_slot_buffers(tiny_onnx):
     with Pipeline(["synthetic:64x48@30?frames=120"], [], options(tiny_onnx)) as pipeline:
         summary = pipeline.run()
     frame_slots = pipeline.rings[0]._slots
-    assert summary["frames_out"] == 120 > len(frame_slots)
+    assert summary.frames_out == 120 > len(frame_slots)
     assert sum(slot.reallocations for slot in frame_slots) <= len(frame_slots)  # one buffer each, reused

@@ -23,7 +23,7 @@ def _run(device: str, batch: int):
     )
     with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
         assert pipeline.engine.device == device
-        assert pipeline.run()["frames_out"] == NUM_FRAMES
+        assert pipeline.run().frames_out == NUM_FRAMES
     return recorder.frames
 
 

@@ -95,7 +95,7 @@ def test_a_fixed_batch_engine_in_the_pipeline_pads_the_last_batch(standins, tiny
     with Pipeline(
         ["synthetic:160x120@30?frames=6&seed=3"], [str(tmp_path / "out.jsonl")], options
     ) as pipeline:
-        assert pipeline.run()["frames_out"] == 6
+        assert pipeline.run().frames_out == 6
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 6
 
 

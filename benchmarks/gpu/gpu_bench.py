@@ -76,10 +76,10 @@ def live_latency(weights: Path, preset: str, device: str, precision: str | None,
     with Pipeline([source], ["null"], options) as pipeline:
         snapshot = pipeline.run()
     return {
-        "frames_out": snapshot["frames_out"],
-        "fps": snapshot["fps"],
-        "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
-        "rings": snapshot["rings"],
+        "frames_out": snapshot.frames_out,
+        "fps": snapshot.fps,
+        "end_to_end_latency_ms": snapshot.to_dict()["end_to_end_latency_ms"],
+        "rings": snapshot.to_dict()["rings"],
     }
 
 

@@ -114,13 +114,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"engine: {pipeline.engine.describe()} — {pipeline.engine_choice.reason}")
             summary = pipeline.run()
             if not args.quiet:
-                print(pipeline.metrics.summary_table())
-            for source in summary["sources"]:
-                if source.get("corrupt_packets"):
-                    print(
-                        f"{source['name']}: {source['corrupt_packets']} corrupt packets skipped",
-                        file=sys.stderr,
-                    )
+                print(summary.summary_table())
+            for source in summary.sources:
+                if source.corrupt_packets:
+                    print(f"{source.name}: {source.corrupt_packets} corrupt packets skipped", file=sys.stderr)
     if pipeline.interrupts:
         first = pipeline.interrupts[0]
         print(f"yolact-stream run: {signal.Signals(first).name}: stopped; outputs closed", file=sys.stderr)

@@ -4,6 +4,7 @@ recorded by a sink, warm-up excluded."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 from pipeline.measure.series import WARMUP
 from pipeline.sinks import Sink
@@ -37,20 +38,18 @@ def pipelined_run(source, engine, frames: int, batch: int) -> dict:
         snapshot = pipeline.run()
     times = arrivals.times[WARMUP * batch :]  # warm-up excluded, as for every other measurement
     steady_fps = (
-        (len(times) - 1) / (times[-1] - times[0])
-        if len(times) > 1 and times[-1] > times[0]
-        else snapshot["fps"]
+        (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else snapshot.fps
     )
     return {
         "fps": steady_fps,
-        "fps_with_startup": snapshot["fps"],
+        "fps_with_startup": snapshot.fps,
         "frames": len(times),
         "batch": batch,
         "end_to_end_samples_ms": [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch :]],
-        "end_to_end_latency_ms": snapshot["end_to_end_latency_ms"],
+        "end_to_end_latency_ms": asdict(snapshot.end_to_end_latency_ms),
         "stages": {
-            k: {"fps": v["fps"], "busy_fraction": v["busy_fraction"], "latency_ms": v["latency_ms"]}
-            for k, v in snapshot["stages"].items()
+            name: {key: value for key, value in asdict(stage).items() if key != "frames"}
+            for name, stage in snapshot.stages.items()
         },
     }
 

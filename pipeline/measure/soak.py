@@ -86,9 +86,9 @@ def soak(
     times = np.array([s.seconds for s in steady])
     rss = np.array([s.rss_mb for s in steady])
     slope_per_second = float(np.polyfit(times, rss, 1)[0]) if len(steady) > 2 else 0.0
-    fps = summary["frames_out"] / seconds if seconds else 0.0
+    fps = summary.frames_out / seconds if seconds else 0.0
     return SoakReport(
-        frames=summary["frames_out"],
+        frames=summary.frames_out,
         seconds=seconds,
         fps=fps,
         threads_before=threads_before,

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from pipeline.preprocess import PixelFormat
+from pipeline.run_report import SourceReport
 from yolact.config_schema import ConfigEnum
 
 
@@ -62,9 +63,9 @@ class Source(abc.ABC):
     def open(self) -> None:  # noqa: B027  (optional hook)
         pass
 
-    def stats(self) -> dict:
+    def stats(self) -> SourceReport:
         """What the run summary and --metrics report about this source."""
-        return {"name": self.name, "health": self.health}
+        return SourceReport(self.name, SourceHealth(self.health).value)
 
     def close(self) -> None:  # noqa: B027
         pass

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 
 from pipeline.credentials import error_reason
 from pipeline.preprocess import PixelFormat
+from pipeline.run_report import SourceReport
 from pipeline.sources.base import DecodedFrame, Source, SourceHealth, picture
 from yolact.errors import InputError, InputNotFoundError
 
@@ -69,8 +72,8 @@ class FileSource(Source):
         """PyAV's video stream of the open file (size, codec, time base)."""
         return self._container.streams.video[0]
 
-    def stats(self) -> dict:
-        return {**super().stats(), "corrupt_packets": self.corrupt_packets, "frames": self.frames_decoded}
+    def stats(self) -> SourceReport:
+        return replace(super().stats(), corrupt_packets=self.corrupt_packets, frames=self.frames_decoded)
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
         import av

@@ -21,9 +21,10 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.preprocess import PixelFormat
+from pipeline.run_report import SourceReport
 from pipeline.credentials import error_reason, mask_url
 from pipeline.sources.base import DecodedFrame, Source, SourceHealth, picture
 from pipeline.sources.nvdec import NvdecDecoder, NvdecRequest, nvdec_unsupported
@@ -88,9 +89,9 @@ class NetworkSource(Source):
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
-    def stats(self) -> dict:
-        stats = {**super().stats(), "connects": self.connects, "disconnects": self.disconnects}
-        return {**stats, "decoder": self.decoder} if self.nvdec is not None else stats
+    def stats(self) -> SourceReport:
+        decoder = self.decoder if self.nvdec is not None else None
+        return replace(super().stats(), connects=self.connects, disconnects=self.disconnects, decoder=decoder)
 
     def _set_health(self, state: SourceHealth, detail: str = "") -> None:
         with self._lock:

@@ -22,13 +22,14 @@ the decode stage copies it into its slot before asking for the next.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.preprocess import PixelFormat
+from pipeline.run_report import SourceReport
 from pipeline.sources.base import DecodedFrame, Source, SourceHealth
 from yolact.errors import InputError
 
@@ -181,9 +182,9 @@ class NvdecSource(Source):
         self._container = None
         self._decoder = None
 
-    def stats(self) -> dict:
+    def stats(self) -> SourceReport:
         frames = self._decoder.frames_decoded if self._decoder else 0
-        return {**super().stats(), "frames": frames, "decoder": "nvdec"}
+        return replace(super().stats(), frames=frames, decoder="nvdec")
 
     def frames(self, stop) -> Iterator[DecodedFrame]:
         stream = self._container.streams.video[0]
