@@ -1,12 +1,13 @@
-"""Timing series and the bench's progress bar."""
+"""Timing series and the bench's progress bars."""
 
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass
+from typing import TextIO
 
 import numpy as np
+from tqdm import tqdm
 
 WARMUP = 3  # calls left out of every measurement (caches, allocation, JIT)
 
@@ -34,26 +35,26 @@ class Series:
 
 
 class Progress:
-    """A progress bar for the current measurement on stderr, redrawn at most every 0.2 s."""
+    """One tqdm bar per measurement on stderr; none when stderr is not a terminal (no
+    bar soup in logs) or when asked to be quiet."""
 
-    WIDTH = 24
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()  # no bar soup in logs
-        self._last = 0.0
+    def __init__(self, enabled: bool, stream: TextIO | None = None, *, redraw_s: float = 0.2):
+        self.stream, self.redraw_s = stream or sys.stderr, redraw_s
+        self.enabled = enabled and self.stream.isatty()
+        self._bar: tqdm | None = None
 
     def __call__(self, name: str, done: int = 0, total: int = 0) -> None:
-        if self.enabled and time.monotonic() - self._last > 0.2:
-            self._last = time.monotonic()
-            filled = self.WIDTH * done // total if total else 0
-            counts = f" {done}/{total}" if total else ""
-            print(
-                f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {name}{counts:<20}",
-                end="",
-                file=sys.stderr,
-                flush=True,
+        if not self.enabled:
+            return
+        if self._bar is None or self._bar.desc != name:
+            self.done()
+            self._bar = tqdm(
+                total=total or None, desc=name, file=self.stream, leave=False, mininterval=self.redraw_s
             )
+        if done > self._bar.n:
+            self._bar.update(done - self._bar.n)
 
     def done(self) -> None:
-        if self.enabled:
-            print(file=sys.stderr)
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
