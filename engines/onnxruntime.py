@@ -65,7 +65,7 @@ class OnnxRuntimeEngine(Engine):
         if device == "cpu":
             return None
         if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-            return "no CUDA provider (pip install onnxruntime-gpu instead of onnxruntime)"
+            return f"no CUDA provider ({gpu_install_hint()})"
         try:
             import cupy
 
@@ -226,3 +226,24 @@ def _static_dim(shape, axis: int) -> int | None:
         return None
     value = shape[axis]
     return value if isinstance(value, int) else None
+
+
+def gpu_install_hint() -> str:
+    """How to get ORT's CUDA provider. onnxruntime and onnxruntime-gpu install the same
+    ``onnxruntime`` module, so with both present the CPU one may be the one imported,
+    and removing either breaks the other's files: both go, then the GPU one alone."""
+    from importlib import metadata
+
+    installed = set()
+    for name in ("onnxruntime", "onnxruntime-gpu"):
+        try:
+            metadata.distribution(name)
+            installed.add(name)
+        except metadata.PackageNotFoundError:
+            pass
+    fix = "pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu"
+    if installed == {"onnxruntime", "onnxruntime-gpu"}:
+        return f"onnxruntime and onnxruntime-gpu are both installed and share one module: {fix}"
+    if "onnxruntime-gpu" in installed:
+        return "onnxruntime-gpu is installed but its CUDA provider is not: check its CUDA/cuDNN versions"
+    return f"onnxruntime is the CPU build: {fix}"

@@ -94,3 +94,32 @@ def test_cuda_graphs_are_all_captured_when_opened_and_never_while_running():
         (got,) = graphs.run(images)
         np.testing.assert_allclose(got.numpy(), model(images)[0].numpy(), rtol=1e-6)
     assert sorted(captured) == [1, 2, 4, 6]
+
+
+@pytest.mark.parametrize(
+    ("installed", "expected"),
+    [
+        (
+            {"onnxruntime"},
+            "CPU build: pip uninstall -y onnxruntime onnxruntime-gpu && pip install onnxruntime-gpu",
+        ),
+        ({"onnxruntime", "onnxruntime-gpu"}, "both installed and share one module"),
+        ({"onnxruntime-gpu"}, "check its CUDA/cuDNN versions"),
+    ],
+)
+def test_onnxruntime_without_cuda_provider_says_how_to_install_the_gpu_build(
+    monkeypatch, installed, expected
+):
+    """onnxruntime and onnxruntime-gpu are one module: the reason names the fix that works."""
+    from importlib import metadata
+
+    import onnxruntime
+
+    def distribution(name):
+        if name not in installed:
+            raise metadata.PackageNotFoundError(name)
+        return name
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert expected in OnnxRuntimeEngine.availability("cuda")
