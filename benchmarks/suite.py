@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from engines.registry import create_engine
 from pipeline.measure.bench import run_bench
+from pipeline.measure.bench_report import BenchReport
 from pipeline.measure.bench_plot import plot_report
 from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.runner import default_model
@@ -62,32 +64,31 @@ def make_resnet50(cache: Path) -> Path:
     return path
 
 
-def row(model: str, clip: str, report: dict) -> dict:
-    bound = report["bound_by"]
-    inference = report["inference"]
-    best = max(inference, key=lambda b: inference[b]["fps"])
-    pipelined_use = report["resources"].get("pipelined", {})
+def row(model: str, clip: str, report: BenchReport) -> dict:
+    bound, inference = report.bound_by, report.inference
+    best = max(inference, key=lambda batch: inference[batch].fps)
+    pipelined_use = report.resources.get("pipelined", {})
     return {
         "model": model,
         "clip": clip,
-        "engine": report["engine"],
-        "decode": report["stages"]["decode"]["fps"],
-        "preprocess": report["stages"]["preprocess"]["fps"],
-        "infer_b1": inference.get("1", {}).get("fps"),
-        "infer_best": inference[best]["fps"],
-        "best_batch": int(best),
-        "detect_render": report["stages"]["detect+render"]["fps"],
-        "detections_per_frame": report["sequential"]["detections_per_frame"],
-        "sequential": report["sequential"]["fps_with_decode"],
-        "pipelined": report["pipelined"]["fps"],
-        "over_slowest": bound["pipelined_over_slowest"],
-        "over_sequential": bound["pipelined_over_sequential"],
-        "bound_by": bound["stage"],
-        "why": bound.get("why", ""),
-        "core_budget_fps": bound.get("core_budget_fps"),
+        "engine": report.engine,
+        "decode": report.stages["decode"].fps,
+        "preprocess": report.stages["preprocess"].fps,
+        "infer_b1": inference[1].fps if 1 in inference else None,
+        "infer_best": inference[best].fps,
+        "best_batch": best,
+        "detect_render": report.stages["detect+render"].fps,
+        "detections_per_frame": report.sequential.loop.detections_per_frame,
+        "sequential": report.sequential.fps_with_decode,
+        "pipelined": report.pipelined.fps,
+        "over_slowest": bound.pipelined_over_slowest,
+        "over_sequential": bound.pipelined_over_sequential,
+        "bound_by": bound.stage,
+        "why": bound.why or "",
+        "core_budget_fps": bound.core_budget_fps,
         "cpu_cores_busy": pipelined_use.get("cpu_cores_mean"),
         "gpu_percent": pipelined_use.get("gpu_percent_mean"),
-        "peak_rss_mb": report["process"]["peak_rss_mb"],
+        "peak_rss_mb": report.process.peak_rss_mb,
     }
 
 
@@ -237,15 +238,15 @@ def main() -> None:
             engine, choice = create_engine(model, backend=args.backend)
             with engine:
                 report = run_bench(clip, engine, frames=frames, batches=batches, progress=True)
-            report["engine_choice"] = choice.reason
-            report["machine"] = info
+            report = replace(report, engine_choice=choice.reason, machine=info)
             name = f"suite_{model_name}_{clip_name}"
-            (folder / f"{name}.json").write_text(json.dumps(report, indent=1))
+            plain = report.to_dict()
+            (folder / f"{name}.json").write_text(json.dumps(plain, indent=1))
             plot_report(report, folder / f"{name}.png")
-            reports[name] = {k: v for k, v in report.items() if k != "latency_samples_ms"}
+            reports[name] = {k: v for k, v in plain.items() if k != "latency_samples_ms"}
             rows.append(row(model_name, clip_name, report))
             print(
-                f"  pipelined {report['pipelined']['fps']:.1f} FPS, bound by {report['bound_by']['stage']} "
+                f"  pipelined {report.pipelined.fps:.1f} FPS, bound by {report.bound_by.stage} "
                 f"({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )

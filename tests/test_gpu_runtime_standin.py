@@ -111,8 +111,8 @@ def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monke
     )
     with engine:
         report = run_bench(clip, engine, frames=8, batches=(1, 2), progress=False)
-    assert report["inference"]["1"]["frames"] > 0 and report["pipelined"]["frames"] == 8
-    assert report["stages"]["detect+render"]["detections_per_frame"] > 0
+    assert report.inference[1].frames > 0 and report.pipelined.frames == 8
+    assert report.stages["detect+render"].detections_per_frame > 0
     assert "render" in cupy.state.launches
     assert len(infers) > 10 and sorted(set(syncs)) == list(range(1, len(infers) + 1))  # one after every call
 

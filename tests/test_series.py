@@ -29,6 +29,7 @@ def test_progress_is_silent_in_logs_and_when_quiet():
 
 def test_series_summary_from_latencies():
     summary = Series("infer b2", [10.0, 10.0, 20.0, 40.0], frames=8, cpu_seconds=0.04).summary()
-    assert summary["fps"] == 8 / 0.08
-    assert summary["latency_ms"]["p50"] == 15.0
-    assert summary["cpu_ms_per_frame"] == 5.0 and summary["cpu_cores_busy"] == 0.5
+    assert summary.fps == 8 / 0.08
+    assert summary.latency_ms.p50 == 15.0
+    assert summary.cpu_ms_per_frame == 5.0 and summary.cpu_cores_busy == 0.5
+    assert summary.detections_per_frame is None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.measure.bench_report import BenchReport
+    from pipeline.run_report import Percentiles
 
 
 def add_parser(subparsers) -> None:
@@ -61,56 +67,48 @@ def run(args: argparse.Namespace) -> int:
     )
     with engine:
         report = run_bench(args.source, engine, frames=args.frames, batches=batches, progress=not args.quiet)
-    report["engine_choice"] = choice.reason
-    report["machine"] = machine_info()
+    report = replace(report, engine_choice=choice.reason, machine=machine_info())
     if args.report:
-        args.report.write_text(json.dumps(report, indent=2))
+        args.report.write_text(json.dumps(report.to_dict(), indent=2))
     if args.plot:
         plot_report(report, args.plot)
     print(format_report(report))
     return 0
 
 
-def format_report(report: dict) -> str:
+def format_report(report: BenchReport) -> str:
     lines = [
-        f"engine: {report['engine']}",
+        f"engine: {report.engine}",
         f"{'measurement':<22}{'FPS':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
     ]
 
-    def row(name, item):
-        latency = item.get("latency_ms", {})
+    def row(name: str, fps: float, latency: Percentiles) -> None:
         cells = "".join(
-            f"{latency[k]:>9.2f}" if latency.get(k) is not None else f"{'-':>9}"
-            for k in ("p50", "p95", "p99")
+            f"{value:>9.2f}" if value is not None else f"{'-':>9}"
+            for value in (latency.p50, latency.p95, latency.p99)
         )
-        lines.append(f"{name:<22}{item['fps']:>9.1f}{cells}")
+        lines.append(f"{name:<22}{fps:>9.1f}{cells}")
 
-    for name, item in report["stages"].items():
-        row(name, item)
-    for batch, item in report["inference"].items():
-        row(f"infer (batch {batch})", item)
-    row("sequential loop", {**report["sequential"], "fps": report["sequential"]["fps_with_decode"]})
-    row(
-        f"pipelined (batch {report['pipelined']['batch']})",
-        {"fps": report["pipelined"]["fps"], "latency_ms": report["pipelined"]["end_to_end_latency_ms"]},
-    )
-    bound = report["bound_by"]
+    for name, stats in report.stages.items():
+        row(name, stats.fps, stats.latency_ms)
+    for batch, stats in report.inference.items():
+        row(f"infer (batch {batch})", stats.fps, stats.latency_ms)
+    row("sequential loop", report.sequential.fps_with_decode, report.sequential.loop.latency_ms)
+    pipelined = report.pipelined
+    row(f"pipelined (batch {pipelined.batch})", pipelined.fps, pipelined.end_to_end_latency_ms)
+    bound = report.bound_by
     lines.append(
-        f"bound by {bound['stage']} ({bound['stage_fps']:.1f} FPS alone); pipelined = "
-        f"{bound['pipelined_over_slowest']:.2f}x "
-        f"the slowest stage, {bound['pipelined_over_sequential']:.2f}x the sequential loop"
+        f"bound by {bound.stage} ({bound.stage_fps:.1f} FPS alone); pipelined = "
+        f"{bound.pipelined_over_slowest:.2f}x "
+        f"the slowest stage, {bound.pipelined_over_sequential:.2f}x the sequential loop"
     )
-    if bound.get("why"):
-        lines.append(f"why: {bound['why']}")
-    pipelined = report.get("resources", {}).get("pipelined")
-    if pipelined:
-        gpu = (
-            f", GPU {pipelined['gpu_percent_mean']:.0f}%"
-            if pipelined.get("gpu_percent_mean") is not None
-            else ""
-        )
+    if bound.why:
+        lines.append(f"why: {bound.why}")
+    usage = report.resources.get("pipelined")
+    if usage:
+        gpu = f", GPU {usage['gpu_percent_mean']:.0f}%" if usage.get("gpu_percent_mean") is not None else ""
         lines.append(
-            f"pipelined run: {pipelined['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS "
-            f"{pipelined['rss_mb_peak']:.0f} MB"
+            f"pipelined run: {usage['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS "
+            f"{usage['rss_mb_peak']:.0f} MB"
         )
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 from engines.cpu_affinity import usable_cores
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.overlay import Overlay, RenderOptions
+from pipeline.measure.bench_report import BenchReport, Bound, ProcessStats, SequentialStats
 from pipeline.measure.pipelined import pipelined_run
 from pipeline.measure.resources import ResourceSampler
 from pipeline.measure.series import WARMUP, Progress, Series
@@ -41,15 +43,14 @@ def run_bench(
     batches: tuple[int, ...],
     progress: bool = True,
     render: RenderOptions | None = None,
-) -> dict:
+) -> BenchReport:
     """Measure every stage of ``source`` through an open ``engine``; return the report."""
     with ResourceSampler(interval=0.1) as sampler:
         report = _measure(source, engine, frames, batches, Progress(progress), render, sampler)
-    report["resources"] = sampler.summary()
-    return report
+    return replace(report, resources=sampler.summary())
 
 
-def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
+def _measure(source, engine, frames, batches, show, render, sampler) -> BenchReport:
     sampler.phase = "decode"
     config = engine.metadata.config
     size = engine.input_spec.size
@@ -69,9 +70,8 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
         engine.synchronize()  # a CUDA engine only queues the work: time it to the end
         return outputs
 
-    cpu_started = time.process_time()
+    process_cpu_started = time.process_time()
     wall_started = time.perf_counter()
-    report: dict = {"source": str(source), "engine": engine.describe(), "frames_requested": frames}
 
     decoded, decode_ms = [], []
     decode_cpu = 0.0
@@ -157,87 +157,85 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> dict:
     sequential_series = _timed("sequential", pick, sequential, show)
     sampler.phase = "pipelined"
     show("pipelined run")
-    pipelined = pipelined_run(source, engine, count, best_batch or 1)
+    pipelined, pipelined_samples = pipelined_run(source, engine, count, best_batch or 1)
     sampler.phase = "end"
     show.done()
 
-    report["stages"] = {name: series.summary() for name, series in stages.items()}
-    report["inference"] = {str(batch): series.summary() for batch, series in inference.items()}
-    infer_fps = report["inference"][str(best_batch)]["fps"] if best_batch else 0.0
-    stage_fps = {**{k: v["fps"] for k, v in report["stages"].items()}, "infer": infer_fps}
-    slowest = min(stage_fps, key=stage_fps.get)
-    sequential_summary = sequential_series.summary()
-    # the sequential loop above has no decode: add decode's time per frame to compare like with like
-    decode_ms_per_frame = (
-        1e3 / report["stages"]["decode"]["fps"] if report["stages"]["decode"]["fps"] else 0.0
-    )
-    sequential_fps = (
-        1e3 / (1e3 / sequential_summary["fps"] + decode_ms_per_frame) if sequential_summary["fps"] else 0.0
-    )
-    report["sequential"] = {
-        **sequential_summary,
-        "fps_with_decode": sequential_fps,
-        "detections_per_frame": float(np.mean(shown["sequential"])) if shown["sequential"] else 0.0,
-    }
+    detect_render_detections = float(np.mean(shown["detect+render"])) if shown["detect+render"] else 0.0
+    stage_stats = {name: series.summary() for name, series in stages.items()}
     # detection + rendering alone reuses the network outputs of the first frame
-    report["stages"]["detect+render"]["detections_per_frame"] = (
-        float(np.mean(shown["detect+render"])) if shown["detect+render"] else 0.0
-    )
-    report["pipelined"] = pipelined
-    report["bound_by"] = _bound(report, stage_fps, slowest, best_batch, sequential_fps, engine.device)
-    report["process"] = {
-        "cpu_seconds": time.process_time() - cpu_started,
-        "wall_seconds": time.perf_counter() - wall_started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-    report["latency_samples_ms"] = {
-        **{name: [round(v, 3) for v in series.latencies_ms] for name, series in stages.items()},
-        **{
-            f"infer b{batch}": [round(v, 3) for v in series.latencies_ms]
-            for batch, series in inference.items()
+    stage_stats["detect+render"] = stages["detect+render"].summary(detect_render_detections)
+    inference_stats = {batch: series.summary() for batch, series in inference.items()}
+    infer_fps = inference_stats[best_batch].fps if best_batch else 0.0
+    stage_fps = {**{name: stats.fps for name, stats in stage_stats.items()}, "infer": infer_fps}
+    slowest = min(stage_fps, key=stage_fps.get)
+    loop = sequential_series.summary(float(np.mean(shown["sequential"])) if shown["sequential"] else 0.0)
+    # the sequential loop above has no decode: add decode's time per frame to compare like with like
+    decode_fps = stage_stats["decode"].fps
+    decode_ms_per_frame = 1e3 / decode_fps if decode_fps else 0.0
+    sequential_fps = 1e3 / (1e3 / loop.fps + decode_ms_per_frame) if loop.fps else 0.0
+    cpu_ms = {name: stats.cpu_ms_per_frame for name, stats in stage_stats.items()}
+    if best_batch is not None:
+        cpu_ms["infer"] = inference_stats[best_batch].cpu_ms_per_frame
+    return BenchReport(
+        source=str(source),
+        engine=engine.describe(),
+        frames_requested=frames,
+        stages=stage_stats,
+        inference=inference_stats,
+        sequential=SequentialStats(loop, sequential_fps),
+        pipelined=pipelined,
+        bound_by=_bound(pipelined.fps, stage_fps, slowest, best_batch, sequential_fps, engine.device, cpu_ms),
+        process=ProcessStats(
+            cpu_seconds=time.process_time() - process_cpu_started,
+            wall_seconds=time.perf_counter() - wall_started,
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        ),
+        latency_samples_ms={
+            **{name: [round(v, 3) for v in series.latencies_ms] for name, series in stages.items()},
+            **{
+                f"infer b{batch}": [round(v, 3) for v in series.latencies_ms]
+                for batch, series in inference.items()
+            },
+            "sequential": [round(v, 3) for v in sequential_series.latencies_ms],
+            "pipelined end-to-end": pipelined_samples,
         },
-        "sequential": [round(v, 3) for v in sequential_series.latencies_ms],
-        "pipelined end-to-end": pipelined.pop("end_to_end_samples_ms"),
-    }
-    return report
+    )
 
 
 def _bound(
-    report: dict, stage_fps: dict, slowest: str, batch: int | None, sequential_fps: float, device: str
-) -> dict:
+    pipelined_fps: float,
+    stage_fps: dict[str, float],
+    slowest: str,
+    batch: int | None,
+    sequential_fps: float,
+    device: str,
+    cpu_ms: dict[str, float],
+) -> Bound:
     """Which stage bounds the pipelined run, and (CPU) the most the shared cores allow."""
-    pipelined_fps = report["pipelined"]["fps"]
-    bound = {
-        "stage": slowest,
-        "stage_fps": stage_fps[slowest],
-        "batch": batch,
-        "pipelined_over_slowest": pipelined_fps / stage_fps[slowest] if stage_fps[slowest] else 0.0,
-        "pipelined_over_sequential": pipelined_fps / sequential_fps if sequential_fps else 0.0,
-    }
+    bound = Bound(
+        stage=slowest,
+        stage_fps=stage_fps[slowest],
+        batch=batch,
+        pipelined_over_slowest=pipelined_fps / stage_fps[slowest] if stage_fps[slowest] else 0.0,
+        pipelined_over_sequential=pipelined_fps / sequential_fps if sequential_fps else 0.0,
+    )
     if device != "cpu":
         return bound
     cores = usable_cores()
-    cpu_ms = {name: item["cpu_ms_per_frame"] for name, item in report["stages"].items()}
-    if batch is not None:
-        cpu_ms["infer"] = report["inference"][str(batch)]["cpu_ms_per_frame"]
     total = sum(cpu_ms.values())
-    bound["cores"] = cores
-    bound["cpu_ms_per_frame"] = cpu_ms
-    bound["core_budget_fps"] = 1e3 * cores / total if total else 0.0
+    budget = 1e3 * cores / total if total else 0.0
     others = total - cpu_ms.get(slowest, 0.0)
     alone_cores = cpu_ms.get(slowest, 0.0) * stage_fps[slowest] / 1e3
     if alone_cores > 0.8 * cores:
-        bound["why"] = (
+        why = (
             f"{slowest} alone keeps {alone_cores:.1f} of {cores} cores busy: the other stages "
             f"({others:.1f} ms of CPU per frame) take cores from it, so no overlap can reach its speed "
-            f"alone; "
-            f"the core budget allows {bound['core_budget_fps']:.1f} FPS"
+            f"alone; the core budget allows {budget:.1f} FPS"
         )
     else:
-        bound["why"] = (
-            f"{slowest} is the slowest stage; the core budget allows {bound['core_budget_fps']:.1f} FPS"
-        )
-    return bound
+        why = f"{slowest} is the slowest stage; the core budget allows {budget:.1f} FPS"
+    return replace(bound, cores=cores, cpu_ms_per_frame=cpu_ms, core_budget_fps=budget, why=why)
 
 
 def _timed(name: str, items, function, show, *, frames_per_call: int = 1) -> Series:

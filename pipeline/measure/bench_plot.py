@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.measure.bench_report import BenchReport
 
-def plot_report(report: dict, path: Path) -> None:
+
+def plot_report(report: BenchReport, path: Path) -> None:
     """Stage breakdown, latency CDF and throughput vs batch, in one PNG."""
     try:
         import matplotlib
@@ -20,20 +22,21 @@ def plot_report(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, ((breakdown, cdf), (throughput, usage)) = plt.subplots(2, 2, figsize=(13, 8))
-    names = [*report["stages"], "sequential", "pipelined"]
-    values = [
-        *(1e3 / s["fps"] if s["fps"] else 0 for s in report["stages"].values()),
-        1e3 / report["sequential"]["fps_with_decode"] if report["sequential"]["fps_with_decode"] else 0,
-        1e3 / report["pipelined"]["fps"] if report["pipelined"]["fps"] else 0,
+    names = [*report.stages, "sequential", "pipelined"]
+    rates = [
+        *(stats.fps for stats in report.stages.values()),
+        report.sequential.fps_with_decode,
+        report.pipelined.fps,
     ]
-    if report["inference"]:
-        first = str(report["pipelined"]["batch"])
-        names.insert(len(report["stages"]), f"infer b{first}")
-        values.insert(len(report["stages"]), 1e3 / report["inference"][first]["fps"])
+    if report.pipelined.batch in report.inference:
+        batch = report.pipelined.batch
+        names.insert(len(report.stages), f"infer b{batch}")
+        rates.insert(len(report.stages), report.inference[batch].fps)
+    values = [1e3 / fps if fps else 0 for fps in rates]
     breakdown.barh(names, values, color="tab:blue")
     breakdown.set_xlabel("ms per frame")
     breakdown.set_title("stage breakdown")
-    for name, samples in report["latency_samples_ms"].items():
+    for name, samples in report.latency_samples_ms.items():
         if samples:
             ordered = np.sort(samples)
             cdf.plot(ordered, np.arange(1, len(ordered) + 1) / len(ordered), label=name)
@@ -42,12 +45,12 @@ def plot_report(report: dict, path: Path) -> None:
     cdf.set_ylabel("fraction of frames")
     cdf.set_title("latency CDF")
     cdf.legend(fontsize=7)
-    batches = sorted(report["inference"], key=int)
-    throughput.plot([int(b) for b in batches], [report["inference"][b]["fps"] for b in batches], marker="o")
+    batches = sorted(report.inference)
+    throughput.plot(batches, [report.inference[b].fps for b in batches], marker="o")
     throughput.set_xlabel("batch size")
     throughput.set_ylabel("inference FPS")
     throughput.set_title("throughput vs batch")
-    phases = {k: v for k, v in report.get("resources", {}).items() if k not in ("start", "end")}
+    phases = {k: v for k, v in report.resources.items() if k not in ("start", "end")}
     usage.barh(
         list(phases),
         [v["cpu_cores_mean"] for v in phases.values()],
@@ -64,7 +67,7 @@ def plot_report(report: dict, path: Path) -> None:
         twin = usage.twiny()
         twin.plot(list(gpu.values()), list(gpu), "o", color="tab:green", label="GPU %")
         twin.set_xlabel("GPU utilisation (%)")
-    figure.suptitle(f"{report['engine']} — {Path(report['source']).name}", fontsize=9)
+    figure.suptitle(f"{report.engine} — {Path(report.source).name}", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -4,15 +4,16 @@ recorded by a sink, warm-up excluded."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
+from pipeline.measure.bench_report import PipelinedStats
 from pipeline.measure.series import WARMUP
 from pipeline.sinks import Sink
 from pipeline.sources.file import FileSource
 
 
-def pipelined_run(source, engine, frames: int, batch: int) -> dict:
-    """The real runtime on the same frames (its own engine instance: same file, same backend)."""
+def pipelined_run(source, engine, frames: int, batch: int) -> tuple[PipelinedStats, list[float]]:
+    """The real runtime on the same frames (its own engine instance: same file, same backend),
+    and each frame's end-to-end latency (ms)."""
     from pipeline.config import load_pipeline_config
     from pipeline.runner import Pipeline, RunOptions
 
@@ -40,18 +41,15 @@ def pipelined_run(source, engine, frames: int, batch: int) -> dict:
     steady_fps = (
         (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else snapshot.fps
     )
-    return {
-        "fps": steady_fps,
-        "fps_with_startup": snapshot.fps,
-        "frames": len(times),
-        "batch": batch,
-        "end_to_end_samples_ms": [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch :]],
-        "end_to_end_latency_ms": asdict(snapshot.end_to_end_latency_ms),
-        "stages": {
-            name: {key: value for key, value in asdict(stage).items() if key != "frames"}
-            for name, stage in snapshot.stages.items()
-        },
-    }
+    stats = PipelinedStats(
+        fps=steady_fps,
+        fps_with_startup=snapshot.fps,
+        frames=len(times),
+        batch=batch,
+        end_to_end_latency_ms=snapshot.end_to_end_latency_ms,
+        stages=snapshot.stages,
+    )
+    return stats, [round(v, 3) for v in arrivals.latencies_ms[WARMUP * batch :]]
 
 
 class _ArrivalSink(Sink):

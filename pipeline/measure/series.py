@@ -9,6 +9,9 @@ from typing import TextIO
 import numpy as np
 from tqdm import tqdm
 
+from pipeline.measure.bench_report import SeriesStats
+from pipeline.run_report import Percentiles
+
 WARMUP = 3  # calls left out of every measurement (caches, allocation, JIT)
 
 
@@ -21,17 +24,18 @@ class Series:
     frames: int
     cpu_seconds: float = 0.0  # process CPU time over the measured calls
 
-    def summary(self) -> dict:
+    def summary(self, detections_per_frame: float | None = None) -> SeriesStats:
         values = np.asarray(self.latencies_ms, np.float64)
-        total_s = values.sum() / 1e3
+        total_s = float(values.sum()) / 1e3
         p50, p95, p99 = np.percentile(values, [50, 95, 99]) if len(values) else (0.0, 0.0, 0.0)
-        return {
-            "frames": self.frames,
-            "fps": self.frames / total_s if total_s else 0.0,
-            "latency_ms": {"p50": float(p50), "p95": float(p95), "p99": float(p99)},
-            "cpu_ms_per_frame": 1e3 * self.cpu_seconds / self.frames if self.frames else 0.0,
-            "cpu_cores_busy": self.cpu_seconds / total_s if total_s else 0.0,
-        }
+        return SeriesStats(
+            frames=self.frames,
+            fps=self.frames / total_s if total_s else 0.0,
+            latency_ms=Percentiles(float(p50), float(p95), float(p99)),
+            cpu_ms_per_frame=1e3 * self.cpu_seconds / self.frames if self.frames else 0.0,
+            cpu_cores_busy=self.cpu_seconds / total_s if total_s else 0.0,
+            detections_per_frame=detections_per_frame,
+        )
 
 
 class Progress:
