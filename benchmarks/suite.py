@@ -67,7 +67,7 @@ def make_resnet50(cache: Path) -> Path:
 def row(model: str, clip: str, report: BenchReport) -> dict:
     bound, inference = report.bound_by, report.inference
     best = max(inference, key=lambda batch: inference[batch].fps)
-    pipelined_use = report.resources.get("pipelined", {})
+    pipelined_use = report.resources.get("pipelined")
     return {
         "model": model,
         "clip": clip,
@@ -86,8 +86,8 @@ def row(model: str, clip: str, report: BenchReport) -> dict:
         "bound_by": bound.stage,
         "why": bound.why or "",
         "core_budget_fps": bound.core_budget_fps,
-        "cpu_cores_busy": pipelined_use.get("cpu_cores_mean"),
-        "gpu_percent": pipelined_use.get("gpu_percent_mean"),
+        "cpu_cores_busy": pipelined_use.cpu_cores_mean if pipelined_use else None,
+        "gpu_percent": pipelined_use.gpu_percent_mean if pipelined_use else None,
         "peak_rss_mb": report.process.peak_rss_mb,
     }
 

@@ -31,12 +31,12 @@ def test_phases_cpu_threads_and_descriptors(tmp_path):
             handle.close()
     summary = sampler.summary()
     assert {"idle", "busy", "more"} <= set(summary)
-    assert summary["busy"]["cpu_cores_mean"] > 0.5 > summary["idle"]["cpu_cores_mean"]
-    assert summary["more"]["threads_peak"] >= summary["idle"]["threads_peak"] + 1
+    assert summary["busy"].cpu_cores_mean > 0.5 > summary["idle"].cpu_cores_mean
+    assert summary["more"].threads_peak >= summary["idle"].threads_peak + 1
     more = [s for s in sampler.samples if s.phase == "more"]
     idle = [s for s in sampler.samples if s.phase == "idle"]
     assert max(s.open_fds for s in more) >= max(s.open_fds for s in idle) + 5
-    assert summary["idle"]["gpu_percent_mean"] is None
+    assert summary["idle"].gpu_percent_mean is None
     assert [row["phase"] for row in sampler.as_rows()][:2] == ["start", "idle"]
 
 

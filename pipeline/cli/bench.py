@@ -106,9 +106,9 @@ def format_report(report: BenchReport) -> str:
         lines.append(f"why: {bound.why}")
     usage = report.resources.get("pipelined")
     if usage:
-        gpu = f", GPU {usage['gpu_percent_mean']:.0f}%" if usage.get("gpu_percent_mean") is not None else ""
+        gpu = f", GPU {usage.gpu_percent_mean:.0f}%" if usage.gpu_percent_mean is not None else ""
         lines.append(
-            f"pipelined run: {usage['cpu_cores_mean']:.2f} CPU cores busy{gpu}, peak RSS "
-            f"{usage['rss_mb_peak']:.0f} MB"
+            f"pipelined run: {usage.cpu_cores_mean:.2f} CPU cores busy{gpu}, "
+            f"peak RSS {usage.rss_mb_peak:.0f} MB"
         )
     return "\n".join(lines)

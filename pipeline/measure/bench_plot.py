@@ -53,16 +53,16 @@ def plot_report(report: BenchReport, path: Path) -> None:
     phases = {k: v for k, v in report.resources.items() if k not in ("start", "end")}
     usage.barh(
         list(phases),
-        [v["cpu_cores_mean"] for v in phases.values()],
+        [usage.cpu_cores_mean for usage in phases.values()],
         color="tab:orange",
         label="CPU cores busy (mean)",
     )
     usage.set_xlabel("CPU cores busy")
     usage.set_title(
         f"CPU use per measurement (peak RSS "
-        f"{max((v['rss_mb_peak'] for v in phases.values()), default=0):.0f} MB)"
+        f"{max((usage.rss_mb_peak for usage in phases.values()), default=0):.0f} MB)"
     )
-    gpu = {k: v["gpu_percent_mean"] for k, v in phases.items() if v.get("gpu_percent_mean") is not None}
+    gpu = {k: v.gpu_percent_mean for k, v in phases.items() if v.gpu_percent_mean is not None}
     if gpu:
         twin = usage.twiny()
         twin.plot(list(gpu.values()), list(gpu), "o", color="tab:green", label="GPU %")

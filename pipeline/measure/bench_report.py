@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from pipeline.measure.resources import PhaseUsage
 from pipeline.run_report import Percentiles, StageReport
 
 
@@ -74,7 +75,7 @@ class BenchReport:
     bound_by: Bound
     process: ProcessStats
     latency_samples_ms: dict[str, list[float]]
-    resources: dict[str, dict] = field(default_factory=dict)  # ResourceSampler.summary(), by phase
+    resources: dict[str, PhaseUsage] = field(default_factory=dict)  # by measurement
     engine_choice: str | None = None
     machine: dict | None = None  # pipeline.measure.machine.machine_info()
 
@@ -92,7 +93,7 @@ class BenchReport:
             "bound_by": {k: v for k, v in asdict(self.bound_by).items() if v is not None or k == "batch"},
             "process": asdict(self.process),
             "latency_samples_ms": self.latency_samples_ms,
-            "resources": self.resources,
+            "resources": {phase: asdict(usage) for phase, usage in self.resources.items()},
         }
         if self.engine_choice is not None:
             plain["engine_choice"] = self.engine_choice

@@ -22,6 +22,19 @@ import numpy as np
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseUsage:
+    """What one phase (a measurement) used: CPU cores busy, memory, threads, the GPU."""
+
+    samples: int
+    cpu_cores_mean: float
+    cpu_cores_peak: float
+    rss_mb_peak: float
+    threads_peak: int
+    gpu_percent_mean: float | None = None  # None without an NVIDIA GPU
+    gpu_memory_mb_peak: float | None = None
+
+
 @dataclass(frozen=True)
 class ResourceSample:
     seconds: float  # since the sampler started
@@ -100,7 +113,7 @@ class ResourceSampler:
     >>> with ResourceSampler(interval=0.2) as sampler:
     ...     sampler.phase = "pipelined"
     ...     run()
-    >>> sampler.summary()["pipelined"]["cpu_cores_mean"]
+    >>> sampler.summary()["pipelined"].cpu_cores_mean
     """
 
     def __init__(self, interval: float = 0.2, *, gpu: bool = True):
@@ -162,7 +175,7 @@ class ResourceSampler:
             self.samples.append(sample)
             return sample
 
-    def summary(self) -> dict[str, dict]:
+    def summary(self) -> dict[str, PhaseUsage]:
         """Per phase: mean/peak CPU cores busy, peak RSS, mean/peak GPU use and memory."""
         phases: dict[str, list[ResourceSample]] = {}
         for sample in self.samples:
@@ -172,15 +185,15 @@ class ResourceSampler:
             cpu = np.array([s.cpu_cores for s in samples])
             gpu = [s.gpu_percent for s in samples if s.gpu_percent is not None]
             gpu_memory = [s.gpu_memory_mb for s in samples if s.gpu_memory_mb is not None]
-            result[phase] = {
-                "samples": len(samples),
-                "cpu_cores_mean": float(cpu.mean()),
-                "cpu_cores_peak": float(cpu.max()),
-                "rss_mb_peak": max(s.rss_mb for s in samples),
-                "threads_peak": max(s.threads for s in samples),
-                "gpu_percent_mean": float(np.mean(gpu)) if gpu else None,
-                "gpu_memory_mb_peak": max(gpu_memory) if gpu_memory else None,
-            }
+            result[phase] = PhaseUsage(
+                samples=len(samples),
+                cpu_cores_mean=float(cpu.mean()),
+                cpu_cores_peak=float(cpu.max()),
+                rss_mb_peak=max(s.rss_mb for s in samples),
+                threads_peak=max(s.threads for s in samples),
+                gpu_percent_mean=float(np.mean(gpu)) if gpu else None,
+                gpu_memory_mb_peak=max(gpu_memory) if gpu_memory else None,
+            )
         return result
 
     def as_rows(self) -> list[dict]:
