@@ -80,6 +80,9 @@ class Engine(abc.ABC):
         # worker threads spin while idle stop spinning, so decode/preprocess/render get
         # the cores. Set before opening.
         self.exclusive_cpu = True
+        # True when frames come live (cameras, streams): backends that can trade
+        # throughput for latency choose latency. Set before opening.
+        self.live = False
         self.stats = InferenceStats()
         self.input_spec: InputSpec | None = None
         self.metadata: ModelMetadata | None = None

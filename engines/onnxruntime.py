@@ -20,7 +20,7 @@ from engines.cpu_affinity import usable_cores
 from yolact.network_outputs import NetworkOutputs
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
-from yolact.errors import InputNotFoundError
+from yolact.errors import ConfigError, InputNotFoundError
 
 DEFAULT_MAX_BATCH = 64  # a dynamic-batch ONNX has no limit of its own
 _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -43,8 +43,14 @@ class OnnxRuntimeEngine(Engine):
         device: str = "cpu",
         threads: int | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
+        precision: str = "fp32",
     ):
         super().__init__(model_path, device=device)
+        if precision != "fp32":
+            raise ConfigError(
+                f"onnxruntime runs the model's own precision (fp32 here), not {precision}: use "
+                "--backend openvino, torch or tensorrt for reduced precision"
+            )
         self.threads = threads or usable_cores()
         self._max_batch_wanted = max_batch
         self._session = None

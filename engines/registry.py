@@ -8,12 +8,14 @@ one line.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
 from engines.base import Engine
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.onnxruntime import OnnxRuntimeEngine
+from engines.openvino import OpenVinoEngine
 from engines.tensorrt import TensorRTEngine
 from engines.torch import TorchEngine
 from yolact.errors import ConfigError, InputNotFoundError
@@ -28,7 +30,7 @@ def _registry(*engine_types: type[Engine]) -> dict[str, type[Engine]]:
     return registry
 
 
-ENGINES: dict[str, type[Engine]] = _registry(TensorRTEngine, TorchEngine, OnnxRuntimeEngine)
+ENGINES: dict[str, type[Engine]] = _registry(TensorRTEngine, TorchEngine, OpenVinoEngine, OnnxRuntimeEngine)
 
 AUTO_ORDER: tuple[tuple[str, str], ...] = (
     ("tensorrt", "cuda"),
@@ -89,7 +91,8 @@ def create_engine(
     """An unopened engine for ``model_path`` (use it as a context manager) and why it was chosen.
 
     ``options`` go to the backend's constructor (e.g. ``config=`` for .pth files,
-    ``threads=`` for ONNX Runtime, ``precision=`` for TensorRT/PyTorch).
+    ``threads=`` for ONNX Runtime and OpenVINO, ``precision=`` for TensorRT, PyTorch and
+    OpenVINO); an option the chosen backend does not have is a ConfigError.
 
     Example:
         >>> engine, choice = create_engine("yolact_tiny.onnx")
@@ -110,4 +113,8 @@ def create_engine(
         )
     if engine_type is not TorchEngine:
         options.pop("config", None)
+    accepted = inspect.signature(engine_type.__init__).parameters
+    unknown = sorted(name for name in options if name not in accepted)
+    if unknown:
+        raise ConfigError(f"backend {choice.backend} has no option {', '.join(unknown)} ({choice.reason})")
     return engine_type(path, device=choice.device, **options), choice

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engines.registry import create_engine
-from pipeline.config import PipelineConfig, ResolutionChange
+from pipeline.config import PipelineConfig, ResolutionChange, RunMode
 from pipeline.console import Console
 from pipeline.metrics import Metrics
 from pipeline.ring import Ring
@@ -124,6 +124,7 @@ class Pipeline:
             model, backend=options.backend, device=options.device, **engine_options
         )
         engine.exclusive_cpu = False
+        engine.live = config.mode is RunMode.LIVE
         self.engine = self._engine_context.enter_context(engine)
         self.sources = prepare_decoding(
             self.sources,

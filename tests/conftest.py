@@ -24,6 +24,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def engine_cache(tmp_path_factory):
+    """Engine caches (TensorRT engines, OpenVINO IR) in a folder of this test session, never
+    the user's ~/.cache; child processes inherit it."""
+    import os
+
+    from engines.sidecar import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("engine-cache")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
 @pytest.fixture(scope="session")
 def tiny_config():
     from yolact.config import load_model_config

@@ -10,15 +10,22 @@ import torch
 from yolact.network_outputs import NetworkOutputs
 from engines.errors import EngineInputError, EngineStateError
 from engines.onnxruntime import OnnxRuntimeEngine
+from engines.openvino import OpenVinoEngine
 from engines.torch import TorchEngine
 
-BACKENDS = ["onnxruntime-cpu", "torch-cpu"]
+BACKENDS = ["onnxruntime-cpu", "torch-cpu", "openvino-cpu-latency", "openvino-cpu-throughput"]
 
 
 @pytest.fixture(params=BACKENDS)
 def engine(request, tiny_onnx, tiny_checkpoint, tiny_config):
     if request.param == "onnxruntime-cpu":
         instance = OnnxRuntimeEngine(tiny_onnx, device="cpu", max_batch=4)
+    elif request.param.startswith("openvino"):
+        reason = OpenVinoEngine.availability("cpu")
+        if reason:
+            pytest.skip(f"OpenVINO cannot run here: {reason}")
+        mode = request.param.rsplit("-", 1)[1]
+        instance = OpenVinoEngine(tiny_onnx, precision="fp32", mode=mode, max_batch=4)
     else:
         instance = TorchEngine(tiny_checkpoint, config=tiny_config, device="cpu", max_batch=4)
     with instance:

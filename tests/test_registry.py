@@ -5,14 +5,15 @@ from onnx import TensorProto, helper
 
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.onnxruntime import OnnxRuntimeEngine
-from engines.registry import ENGINES, _registry, choose_backend, create_engine
+from engines.openvino import OpenVinoEngine
+from engines.registry import AUTO_ORDER, ENGINES, _registry, choose_backend, create_engine
 from engines.tensorrt import TensorRTEngine
 from engines.torch import TorchEngine
 from yolact.errors import ConfigError, InputNotFoundError
 
 
 def test_registry_is_flat_and_refuses_duplicates():
-    assert set(ENGINES) == {"tensorrt", "torch", "onnxruntime"}
+    assert set(ENGINES) == {"tensorrt", "torch", "openvino", "onnxruntime"}
     with pytest.raises(ValueError, match="duplicate engine name 'torch'"):
         _registry(TorchEngine, TorchEngine)
 
@@ -32,6 +33,24 @@ def test_auto_for_a_checkpoint_picks_torch(tiny_checkpoint, tiny_config):
     assert choice.backend == "torch" and isinstance(engine, TorchEngine)
     with engine:
         assert engine.infer(np.zeros((1, 3, 320, 320), np.float32)).batch_size == 1
+
+
+def test_auto_keeps_onnxruntime_on_the_cpu_even_with_openvino_installed(tiny_onnx):
+    """Measured on this project's 2-core Xeon (AVX-512, no bf16): OpenVINO fp32 is slower than
+    ONNX Runtime (bundled model 11.3 vs 10.6 ms per frame, R50-550 614 vs 449 ms), so auto
+    does not pick it; --backend openvino does."""
+    assert ("openvino", "cpu") not in AUTO_ORDER
+    if OpenVinoEngine.availability("cpu") is None:
+        assert choose_backend(tiny_onnx, backend="openvino").reason == "openvino on cpu (requested)"
+
+
+def test_an_option_the_backend_does_not_have_is_one_clear_error(tiny_onnx):
+    with pytest.raises(ConfigError, match="backend onnxruntime has no option calib_frames"):
+        create_engine(tiny_onnx, backend="onnxruntime", calib_frames=3)
+    with pytest.raises(ConfigError, match="onnxruntime runs the model's own precision.*not fp16"):
+        create_engine(tiny_onnx, backend="onnxruntime", precision="fp16")
+    engine, _ = create_engine(tiny_onnx, backend="onnxruntime", precision="fp32")
+    assert isinstance(engine, OnnxRuntimeEngine)
 
 
 def test_checkpoint_without_config_is_refused(tiny_checkpoint):

@@ -30,8 +30,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument(
         "--precision",
-        choices=("fp32", "tf32", "fp16"),
-        help="the torch backend's precision on CUDA (default fp16; fp32 is IEEE, TF32 off)",
+        choices=("fp32", "tf32", "fp16", "bf16"),
+        help="network precision: torch on CUDA (default fp16; fp32 is IEEE, TF32 off), openvino on the "
+        "CPU (fp32 default, bf16)",
     )
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--plot", type=Path, help="write the PNG charts here")

@@ -53,8 +53,9 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=("fp32", "tf32", "fp16"),
-        help="torch / TensorRT engines on CUDA: network precision (fp32 is IEEE: TF32 off)",
+        choices=("fp32", "tf32", "fp16", "bf16"),
+        help="network precision: torch / TensorRT on CUDA (fp32 is IEEE: TF32 off), openvino on the CPU "
+        "(fp32 default, bf16 on CPUs with bf16 instructions)",
     )
     parser.add_argument(
         "--preset",

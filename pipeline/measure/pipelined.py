@@ -27,7 +27,7 @@ def pipelined_run(source, engine, frames: int, batch: int) -> tuple[PipelinedSta
         preset=preset,
         progress=False,
         config=config,
-        engine_options={"precision": precision} if precision and engine.name == "torch" else {},
+        engine_options={"precision": precision} if precision and engine.name in ("torch", "openvino") else {},
     )
     arrivals = _ArrivalSink()
     with Pipeline(
