@@ -99,3 +99,21 @@ def load_calibration_video(
         digest.hexdigest(),
         f"{len(frames)} frames of {video} (every {stride})",
     )
+
+
+def synthetic_calibration(*, size: int, limit: int = 64, seed: int = 7) -> CalibrationSet:
+    """Seeded synthetic scenes (textured backgrounds, the bundled model's shapes) when the
+    user gives no frames: right for the bundled model, a stand-in for any other."""
+    from yolact.synthetic_data import compose, random_shapes, textured_background
+
+    rng = np.random.default_rng(seed)
+    frames = []
+    for _ in range(limit):
+        picture, _ = compose(
+            textured_background(rng, size, size), random_shapes(rng, size, size, int(rng.integers(1, 7)))
+        )
+        frames.append(picture)
+    digest = hashlib.sha256(f"synthetic|seed={seed}|n={limit}|size={size}".encode())
+    return CalibrationSet(
+        frames_to_network_input(frames, size), digest.hexdigest(), f"{limit} synthetic scenes (seed {seed})"
+    )

@@ -41,6 +41,11 @@ class DetectionAgreement:
     reference_count: int
     matched: int
     mean_mask_iou: float  # over reference detections; an unmatched one counts as 0
+    mean_score_error: float = 0.0  # |score difference| over the matched detections
+
+    @property
+    def matched_fraction(self) -> float:
+        return self.matched / self.reference_count if self.reference_count else 1.0
 
 
 def to_numpy(array) -> np.ndarray:
@@ -104,7 +109,7 @@ def detection_agreement(expected: dict, actual: dict, metadata, score_threshold:
     as_f32 = lambda outputs: [outputs[name].astype(np.float32) for name in OUTPUT_NAMES]  # noqa: E731
     references = detect_batch(*as_f32(expected), priors, **common)
     candidates = detect_batch(*as_f32(actual), priors, **common)
-    total, matched, iou_sum = 0, 0, 0.0
+    total, matched, iou_sum, score_error_sum = 0, 0, 0.0, 0.0
     for want, got in zip(references, candidates):
         want_masks, got_masks = want.full_masks(), got.full_masks()
         for index in range(len(want)):
@@ -116,6 +121,11 @@ def detection_agreement(expected: dict, actual: dict, metadata, score_threshold:
             union = (got_masks[same_class] | want_masks[index]).sum(axis=(1, 2))
             iou = np.where(union > 0, intersection / np.maximum(union, 1), 1.0)  # two empty masks agree
             best = float(iou.max())
-            matched += best >= 0.5
             iou_sum += best
-    return DetectionAgreement(total, int(matched), iou_sum / total if total else 1.0)
+            if best >= 0.5:
+                matched += 1
+                partner = same_class[int(iou.argmax())]
+                score_error_sum += abs(float(got.scores[partner]) - float(want.scores[index]))
+    return DetectionAgreement(
+        total, matched, iou_sum / total if total else 1.0, score_error_sum / matched if matched else 0.0
+    )

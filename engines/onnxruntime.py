@@ -20,6 +20,7 @@ from engines.cpu_affinity import usable_cores
 from yolact.network_outputs import NetworkOutputs
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
+from engines.quantize import Int8Record, read_int8_record
 from yolact.errors import ConfigError, InputNotFoundError
 
 DEFAULT_MAX_BATCH = 64  # a dynamic-batch ONNX has no limit of its own
@@ -57,6 +58,7 @@ class OnnxRuntimeEngine(Engine):
         self._layout: ModelLayout | None = None
         self._priors = None
         self._device_outputs: dict[int, dict[str, Any]] = {}
+        self.int8: Int8Record | None = None  # set on open for a quantized model
 
     @property
     def reuses_outputs(self) -> bool:  # type: ignore[override]
@@ -83,7 +85,8 @@ class OnnxRuntimeEngine(Engine):
 
     def describe(self) -> str:
         if self.device == "cpu":
-            return f"onnxruntime (CPU, {self.threads} threads)"
+            precision = "int8, " if self.int8 else ""
+            return f"onnxruntime (CPU, {precision}{self.threads} threads)"
         return "onnxruntime (CUDA, I/O binding)"
 
     def _open(self) -> None:
@@ -159,6 +162,7 @@ class OnnxRuntimeEngine(Engine):
             max_batch=fixed_batch or self._max_batch_wanted,
         )
         self.metadata = layout.metadata
+        self.int8 = read_int8_record(session.get_modelmeta().custom_metadata_map)
         self._layout = layout
         self._session = session
         if layout.kind == "openvino":

@@ -24,6 +24,7 @@ from engines.base import Engine, InputSpec
 from engines.cpu_affinity import usable_cores
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
+from engines.quantize import INT8_METADATA_KEY, Int8Record, read_int8_record
 from engines.sidecar import engine_cache_dir, file_sha256
 from yolact.errors import ConfigError, InputNotFoundError
 from yolact.model_metadata import METADATA_KEY
@@ -73,6 +74,7 @@ class OpenVinoEngine(Engine):
         self._layout: ModelLayout | None = None
         self._priors = None
         self._outputs_by_job: dict[int, dict[str, np.ndarray]] = {}
+        self.int8: Int8Record | None = None  # set on open for a quantized model
 
     @property
     def reuses_outputs(self) -> bool:  # type: ignore[override]
@@ -92,7 +94,8 @@ class OpenVinoEngine(Engine):
 
     def describe(self) -> str:
         mode = self.mode or ("latency" if self.live else "throughput")
-        return f"openvino (CPU, {self.precision}, {mode}, {self.threads} threads)"
+        precision = f"int8 + {self.precision}" if self.int8 else self.precision
+        return f"openvino (CPU, {precision}, {mode}, {self.threads} threads)"
 
     def _open(self) -> None:
         reason = self.availability(self.device)
@@ -195,8 +198,10 @@ class OpenVinoEngine(Engine):
 
     def _read_layout(self, model) -> ModelLayout:
         metadata = {}
-        if model.has_rt_info(["framework", METADATA_KEY]):
-            metadata[METADATA_KEY] = model.get_rt_info(["framework", METADATA_KEY]).astype(str)
+        for key in (METADATA_KEY, INT8_METADATA_KEY):
+            if model.has_rt_info(["framework", key]):
+                metadata[key] = model.get_rt_info(["framework", key]).astype(str)
+        self.int8 = read_int8_record(metadata)
         shapes = {port.get_any_name(): port.get_partial_shape() for port in model.outputs}
         prior_shape = shapes.get("conf") or shapes.get("loc")
         num_priors = None

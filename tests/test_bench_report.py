@@ -60,3 +60,8 @@ def test_json_form_keys_batches_as_text_and_keeps_the_old_shape():
 def test_machine_and_engine_choice_are_written_when_known():
     plain = _report(engine_choice="auto: CPU", machine={"cores_usable": 2}).to_dict()
     assert plain["engine_choice"] == "auto: CPU" and plain["machine"] == {"cores_usable": 2}
+
+
+def test_an_int8_models_record_is_written_only_for_int8_models():
+    assert "int8" not in _report().to_dict()
+    assert _report(int8={"calibration_frames": 64}).to_dict()["int8"] == {"calibration_frames": 64}

@@ -1,5 +1,6 @@
-"""``yolact-stream build``: ONNX → TensorRT engine (+ sidecar), then a checked comparison
-with ONNX Runtime on sample frames."""
+"""``yolact-stream build``: ONNX → TensorRT engine (+ sidecar), or ONNX → INT8 ONNX for the
+CPU backends (``--backend onnxruntime|openvino``, see ``build_int8``), then a checked
+comparison with the unconverted model on sample frames."""
 
 from __future__ import annotations
 
@@ -14,13 +15,22 @@ from pipeline.errors import ConfigError, VerificationError
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "build",
-        help="build a TensorRT engine from an exported ONNX file (NVIDIA GPU + TensorRT)",
-        description="Build a TensorRT engine with a dynamic-batch profile, timing cache and JSON sidecar, "
-        "then compare it with ONNX Runtime on sample frames.",
+        help="build a TensorRT engine (NVIDIA GPU) or an INT8 ONNX for the CPU from an exported ONNX file",
+        description="TensorRT: an engine with a dynamic-batch profile, timing cache and JSON sidecar. "
+        "onnxruntime / openvino: an INT8 ONNX (static quantization calibrated on your frames). Then a "
+        "comparison with the unconverted model on sample frames.",
     )
     parser.add_argument("--onnx", required=True, type=Path, help="ONNX file from yolact-stream export")
-    parser.add_argument("--out", required=True, type=Path, help="engine file to write (sidecar: OUT.json)")
-    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16", "int8"), default="fp16")
+    parser.add_argument(
+        "--out", required=True, type=Path, help="file to write: .engine (sidecar OUT.json), or .onnx for int8"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("tensorrt", "onnxruntime", "openvino"),
+        default="tensorrt",
+        help="what will run the result (default tensorrt); the CPU backends build --precision int8",
+    )
+    parser.add_argument("--precision", choices=("fp32", "tf32", "fp16", "int8"), default=None)
     parser.add_argument(
         "--batch",
         type=parse_profile,
@@ -33,7 +43,14 @@ def add_parser(subparsers) -> None:
     calibration.add_argument(
         "--calib-video", type=Path, help="INT8: video to sample representative frames from"
     )
-    parser.add_argument("--calib-frames", type=int, default=256, help="INT8: frames to use (default 256)")
+    parser.add_argument(
+        "--calib-frames", type=int, default=None, help="INT8: frames to use (default 256; CPU backends 64)"
+    )
+    parser.add_argument(
+        "--keep-float",
+        default="",
+        help="CPU int8: outputs whose head convolutions stay float (comma list of loc, conf, mask, proto)",
+    )
     parser.add_argument(
         "--workspace", type=float, default=4.0, metavar="GIB", help="builder workspace limit (default 4 GiB)"
     )
@@ -61,10 +78,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.onnx.is_file():
         raise InputNotFoundError(f"ONNX file not found: {args.onnx}")
     check_output_path(args.out, overwrite=args.overwrite)
+    if args.backend != "tensorrt":
+        from pipeline.cli.build_int8 import build_cpu_int8
+
+        return build_cpu_int8(args, size=input_size(args.onnx))
+    args.precision = args.precision or "fp16"
+    args.calib_frames = args.calib_frames or 256
+    if args.keep_float:
+        raise ConfigError("--keep-float is for CPU int8 builds; TensorRT keeps layers in fp32: --fp32-layers")
     if args.precision == "int8" and not (args.calib_dir or args.calib_video):
         raise ConfigError("--precision int8 needs --calib-dir DIR or --calib-video V (representative frames)")
     import_tensorrt()  # fail early, with the install hint, before reading calibration data
-    size = _input_size(args.onnx)
+    size = input_size(args.onnx)
     calibration = None
     if args.calib_dir:
         calibration = load_calibration_folder(args.calib_dir, size=size, limit=args.calib_frames)
@@ -124,10 +149,16 @@ def check_against_onnxruntime(onnx_path: Path, engine_path: Path, *, precision: 
     )
 
 
-def _input_size(onnx_path: Path) -> int:
-    import onnx
-
+def input_size(onnx_path: Path) -> int:
+    """The network's input side S (from [B, 3, S, S]), read with onnx."""
     from engines.errors import ModelFormatError
+    from yolact.errors import MissingDependencyError
+
+    try:
+        import onnx
+    except ImportError:
+        hint = "pip install 'yolact-stream[int8]'"
+        raise MissingDependencyError(f"reading ONNX files needs onnx: {hint}") from None
 
     try:
         graph = onnx.load(str(onnx_path), load_external_data=False).graph

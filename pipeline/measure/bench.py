@@ -17,7 +17,7 @@ from __future__ import annotations
 import resource
 import threading
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,8 @@ def run_bench(
     """Measure every stage of ``source`` through an open ``engine``; return the report."""
     with ResourceSampler(interval=0.1) as sampler:
         report = _measure(source, engine, frames, batches, Progress(progress), render, sampler)
-    return replace(report, resources=sampler.summary())
+    int8 = getattr(engine, "int8", None)
+    return replace(report, resources=sampler.summary(), int8=asdict(int8) if int8 is not None else None)
 
 
 def _measure(source, engine, frames, batches, show, render, sampler) -> BenchReport:

@@ -78,6 +78,7 @@ class BenchReport:
     resources: dict[str, PhaseUsage] = field(default_factory=dict)  # by measurement
     engine_choice: str | None = None
     machine: dict | None = None  # pipeline.measure.machine.machine_info()
+    int8: dict | None = None  # an INT8 model's record: calibration, heads kept float (engines.quantize)
 
     def to_dict(self) -> dict:
         """The ``--report`` JSON."""
@@ -99,6 +100,8 @@ class BenchReport:
             plain["engine_choice"] = self.engine_choice
         if self.machine is not None:
             plain["machine"] = self.machine
+        if self.int8 is not None:
+            plain["int8"] = self.int8
         return plain
 
 
