@@ -1,11 +1,12 @@
 """End-to-end FPS of `yolact-stream run` with the bundled model at 640x360 on this machine.
 
 Generates a 640x360 H.264 clip of the synthetic scene (seeded), then runs the file
-pipeline (decode → preprocess → infer → detect+render → H.264 file) twice: with the
-annotated video output and with the null sink. Writes
+pipeline (decode → preprocess → infer → detect+render → H.264 file) with the annotated
+video output and with the null sink, for each bundled file: the fp32 one and its INT8
+twin (what CPU runs use by default). Writes
 benchmarks/results/<machine>/bundled_model_fps.json and .png.
 
-    python benchmarks/bundled_model_fps.py [--frames 600] [--model assets/yolact_tiny.onnx]
+    python benchmarks/bundled_model_fps.py [--frames 600] [--model m.onnx (instead of both)]
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 
 from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
-from pipeline.runner import Pipeline, RunOptions, default_model  # noqa: E402
+from pipeline.run_options import default_model  # noqa: E402
+from pipeline.runner import Pipeline, RunOptions  # noqa: E402
 from yolact.synthetic_data import make_video_with_ground_truth  # noqa: E402
 
 
@@ -27,14 +29,19 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
-    model = args.model or default_model()
+    models = {"custom": args.model} if args.model else {p: default_model(p) for p in ("fp32", "int8")}
     info = machine_info()
     runs = {}
     with tempfile.TemporaryDirectory() as folder:
         clip, _ = make_video_with_ground_truth(
             Path(folder) / "clip.mp4", num_frames=args.frames, seed=7, width=640, height=360
         )
-        for name, outputs in (("video_file", [str(Path(folder) / "annotated.mp4")]), ("null", ["null"])):
+        cases = [
+            (f"{model_name} {sink}", model, outputs)
+            for model_name, model in models.items()
+            for sink, outputs in (("video_file", [str(Path(folder) / "annotated.mp4")]), ("null", ["null"]))
+        ]
+        for name, model, outputs in cases:
             with Pipeline(
                 [str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)
             ) as pipeline:
@@ -58,7 +65,7 @@ def main() -> None:
         json.dumps(
             {
                 "machine": info,
-                "model": str(model),
+                "models": {name: str(path) for name, path in models.items()},
                 "resolution": "640x360",
                 "frames": args.frames,
                 "runs": runs,
@@ -78,13 +85,15 @@ def _plot(runs: dict, path: Path, info: dict) -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     names = list(runs)
-    left.bar(names, [runs[n]["fps"] for n in names], color=["tab:blue", "tab:gray"])
+    colors = ["tab:blue" if "video_file" in name else "tab:gray" for name in names]
+    left.bar([name.replace(" ", "\n") for name in names], [runs[n]["fps"] for n in names], color=colors)
     left.axhline(30, color="tab:red", linestyle="--", label="30 FPS target")
     left.set_ylabel("end-to-end FPS")
     left.legend()
-    stages = runs["video_file"]["stages"]
+    first = next(name for name in names if "video_file" in name)
+    stages = runs[first]["stages"]
     right.barh(list(stages), [stages[s]["busy_fraction"] * 100 for s in stages])
-    right.set_xlabel("% of wall time busy (video_file run)")
+    right.set_xlabel(f"% of wall time busy ({first})")
     figure.suptitle(f"bundled model, 640x360, {info['cpu']} ({info['cores_usable']} cores)", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.preprocess import PixelFormat, preprocess_cpu
-from pipeline.runner import default_model
+from pipeline.run_options import default_model
 from pipeline.synthetic import SyntheticScene
 from yolact.nn.checkpoint import load_weights
 from yolact.config import load_model_config

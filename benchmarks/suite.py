@@ -26,7 +26,7 @@ from pipeline.measure.bench import run_bench
 from pipeline.measure.bench_report import BenchReport
 from pipeline.measure.bench_plot import plot_report
 from pipeline.measure.machine import machine_info, machine_slug
-from pipeline.runner import default_model
+from pipeline.run_options import default_model
 from yolact.synthetic_data import make_video_with_ground_truth
 
 HERE = Path(__file__).resolve().parent

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -82,6 +83,7 @@ def quantize_int8(
     """Write the int8 QDQ model of ``onnx_path`` to ``out_path`` (atomically)."""
     try:
         import onnx
+        import sympy  # noqa: F401  (ONNX Runtime's shape inference for quantization needs it)
         from onnxruntime.quantization import (
             CalibrationDataReader,
             CalibrationMethod,
@@ -92,7 +94,7 @@ def quantize_int8(
         from onnxruntime.quantization.shape_inference import quant_pre_process
     except ImportError:
         hint = "pip install 'yolact-stream[int8]'"
-        raise MissingDependencyError(f"INT8 quantization needs onnx: {hint}") from None
+        raise MissingDependencyError(f"INT8 quantization needs onnx and sympy: {hint}") from None
     unknown = sorted(set(keep_float) - set(OUTPUT_NAMES))
     if unknown:
         raise ConfigError(f"--keep-float: {', '.join(unknown)} is not an output; choose from {OUTPUT_NAMES}")
@@ -121,30 +123,29 @@ def quantize_int8(
         keep_float=tuple(keep_float),
     )
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{out_path.name}-", suffix=".onnx", dir=out_path.parent)
-    os.close(handle)
-    prepared = staging + ".prepared.onnx"
+    # written in a folder beside the output, then moved: the file gets the usual permissions
+    # (mkstemp's would be 0600) and a reader never sees half a model
+    workspace = Path(tempfile.mkdtemp(prefix=f".{out_path.name}-", dir=out_path.parent))
+    prepared, staging = workspace / "prepared.onnx", workspace / "quantized.onnx"
     try:
         # shape inference and graph cleanup first, as ONNX Runtime's quantizer expects
-        quant_pre_process(str(onnx_path), prepared)
+        quant_pre_process(str(onnx_path), str(prepared))
         quantize_static(
-            prepared,
-            staging,
+            str(prepared),
+            str(staging),
             Frames(),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
-            nodes_to_exclude=head_convolutions(model.graph, keep_float),
+            nodes_to_exclude=head_convolutions(onnx.load(str(prepared)).graph, keep_float),
         )
-        quantized = onnx.load(staging)
+        quantized = onnx.load(str(staging))
         props = {prop.key: prop.value for prop in quantized.metadata_props if not prop.key.startswith("onnx")}
         onnx.helper.set_model_props(quantized, {**props, INT8_METADATA_KEY: record.to_json()})
-        onnx.save(quantized, staging)
+        onnx.save(quantized, str(staging))
         os.replace(staging, out_path)
     finally:
-        for leftover in (staging, prepared):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+        shutil.rmtree(workspace, ignore_errors=True)
     return record

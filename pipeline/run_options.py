@@ -10,12 +10,31 @@ from pipeline.config import PipelineConfig, load_pipeline_config
 from pipeline.console import Console
 
 
-def default_model() -> Path:
-    """The bundled model (assets/yolact_tiny.onnx), the default of every run, wherever the
-    package is installed."""
+def default_model(precision: str = "fp32") -> Path:
+    """The bundled model (assets/yolact_tiny.onnx), or its INT8 twin (``precision="int8"``:
+    assets/yolact_tiny_int8.onnx), wherever the package is installed."""
     import importlib.resources
 
-    return Path(str(importlib.resources.files("assets") / "yolact_tiny.onnx"))
+    name = "yolact_tiny_int8.onnx" if precision == "int8" else "yolact_tiny.onnx"
+    return Path(str(importlib.resources.files("assets") / name))
+
+
+def bundled_model_for(
+    *, backend: str = "auto", device: str | None = None, precision: str | None = None
+) -> Path:
+    """Which bundled file a run without --model uses: the INT8 one where the engine runs on
+    the CPU (ONNX Runtime or OpenVINO: 1.25x the FPS of fp32 for 0.3 mask AP, see
+    assets/MODEL_CARD.md), the fp32 one on GPUs and whenever a --precision is asked for."""
+    from engines.registry import choose_backend
+
+    fp32 = default_model()
+    if precision is not None:
+        return fp32
+    choice = choose_backend(fp32, backend=backend, device=device)
+    int8 = default_model("int8")
+    if choice.device == "cpu" and choice.backend in ("onnxruntime", "openvino") and int8.is_file():
+        return int8
+    return fp32
 
 
 @dataclass

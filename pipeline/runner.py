@@ -28,7 +28,7 @@ from pipeline.config import PipelineConfig, ResolutionChange, RunMode
 from pipeline.console import Console
 from pipeline.metrics import Metrics
 from pipeline.ring import Ring
-from pipeline.run_options import RunOptions, default_model
+from pipeline.run_options import RunOptions, bundled_model_for
 from pipeline.run_report import RunReport
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
@@ -113,7 +113,9 @@ class Pipeline:
                 source = open_source(spec, network_options=config.network, report=self.console.status)
             self.sources.append(source)
             source.open()
-        model = options.model or default_model()
+        model = options.model or bundled_model_for(
+            backend=options.backend, device=options.device, precision=options.engine_options.get("precision")
+        )
         if not Path(model).exists() and options.model is None:
             raise ConfigError(
                 "no --model given and the bundled model is not installed yet; pass --model M.onnx "

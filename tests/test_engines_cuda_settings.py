@@ -7,7 +7,7 @@ import pytest
 from engines.errors import BackendUnavailableError
 from engines.onnxruntime import OnnxRuntimeEngine, cuda_provider_options
 from helpers import fake_cupy
-from pipeline.runner import default_model
+from pipeline.run_options import default_model
 
 
 def test_onnxruntime_cuda_provider_that_does_not_load_is_an_error_not_a_silent_cpu_run(monkeypatch):

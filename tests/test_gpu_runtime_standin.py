@@ -16,7 +16,8 @@ from helpers import fake_cupy
 from helpers.fake_gpu_engine import StandInCudaEngine
 from helpers.kernel_host import compiler_missing
 from helpers.runtime_compare import SOURCE, NUM_FRAMES, Recorder, assert_gpu_run_matches
-from pipeline.runner import Pipeline, RunOptions, default_model
+from pipeline.run_options import default_model
+from pipeline.runner import Pipeline, RunOptions
 
 pytestmark = pytest.mark.skipif(compiler_missing() is not None, reason=str(compiler_missing()))
 

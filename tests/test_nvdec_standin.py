@@ -21,7 +21,8 @@ from helpers.rtsp import GSTREAMER_MISSING, RtspServer, gstreamer_available
 from helpers.runtime_compare import Recorder
 from pipeline.preprocess import PixelFormat
 from pipeline.overlay import RenderOptions, draw_overlay
-from pipeline.runner import Pipeline, RunOptions, default_model
+from pipeline.run_options import default_model
+from pipeline.runner import Pipeline, RunOptions
 from pipeline.sinks.base import Sink
 from pipeline.sources.network import NetworkOptions, NetworkSource
 from pipeline.sources.nvdec import NvdecRequest

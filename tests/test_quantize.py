@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 pytest.importorskip("onnx", reason="INT8 quantization needs onnx: pip install 'yolact-stream[int8]'")
+pytest.importorskip("sympy", reason="INT8 quantization needs sympy: pip install 'yolact-stream[int8]'")
 
 import onnx
 
@@ -29,6 +30,9 @@ def int8_model(tmp_path_factory):
 
 
 def test_quantized_file_keeps_the_metadata_and_records_its_making(int8_model):
+    plain = int8_model.parent / "plain.txt"
+    plain.write_text("x")  # the permissions any new file gets here (a temp file's 0600 would differ)
+    assert int8_model.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
     model = onnx.load(str(int8_model))
     props = {prop.key: prop.value for prop in model.metadata_props}
     original = {prop.key: prop.value for prop in onnx.load(str(default_model())).metadata_props}

@@ -30,7 +30,7 @@ def test_tf32_rounding_by_hand(value, expected):
 @pytest.fixture(scope="module")
 def bundled_model_and_frames():
     from pipeline.preprocess import PixelFormat, preprocess_cpu
-    from pipeline.runner import default_model
+    from pipeline.run_options import default_model
     from pipeline.synthetic import SyntheticScene
     from yolact.nn.checkpoint import load_weights
     from yolact.config import load_model_config

@@ -6,7 +6,8 @@ The same comparison runs in CI against the CuPy stand-in (test_gpu_runtime_stand
 import pytest
 
 from helpers.runtime_compare import NUM_FRAMES, SOURCE, Recorder, assert_gpu_run_matches
-from pipeline.runner import Pipeline, RunOptions, default_model
+from pipeline.run_options import default_model
+from pipeline.runner import Pipeline, RunOptions
 
 pytestmark = pytest.mark.gpu
 

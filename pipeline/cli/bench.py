@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from engines.registry import create_engine
     from pipeline.measure.bench import run_bench
     from pipeline.measure.bench_plot import plot_report
-    from pipeline.runner import default_model
+    from pipeline.run_options import bundled_model_for
     from yolact.errors import ConfigError, InputNotFoundError
     from yolact.output_path import check_output_path
 
@@ -64,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
     if args.precision:
         engine_options["precision"] = args.precision
     engine, choice = create_engine(
-        args.model or default_model(), backend=args.backend, device=args.device, **engine_options
+        args.model or bundled_model_for(backend=args.backend, device=args.device, precision=args.precision),
+        backend=args.backend,
+        device=args.device,
+        **engine_options,
     )
     with engine:
         report = run_bench(args.source, engine, frames=args.frames, batches=batches, progress=not args.quiet)
