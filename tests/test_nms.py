@@ -79,3 +79,21 @@ def test_jaccard_of_empty_boxes_is_zero_without_warning():
         warnings.simplefilter("error")
         iou = jaccard(boxes, boxes)
     assert iou[0, 0] == 0 and iou[1, 1] == 1 and np.isfinite(iou).all()
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 4),
+    st.integers(1, 400),
+    st.integers(1, 60),
+    st.sampled_from([2, 5, 1000]),
+)
+def test_top_k_selection_equals_sorting_everything(seed, rows, count, k, levels):
+    """Ties included (few distinct levels make many): the same indices, the same order."""
+    from yolact.nms import _descending, top_k_descending
+
+    values = np.random.default_rng(seed).integers(0, levels, (rows, count)).astype(np.float32) / levels
+    expected = _descending(np, values)[..., :k]
+    np.testing.assert_array_equal(top_k_descending(np, values, k), expected)
+    np.testing.assert_array_equal(top_k_descending(np, values[0], k), expected[0])

@@ -27,10 +27,16 @@ def jaccard(boxes_a, boxes_b):
     as NaN comparisons already implied, but without a warning.
     """
     xp = get_array_module(boxes_a, boxes_b)
-    top_left = xp.maximum(boxes_a[..., :, None, :2], boxes_b[..., None, :, :2])
-    bottom_right = xp.minimum(boxes_a[..., :, None, 2:], boxes_b[..., None, :, 2:])
-    inter_wh = xp.clip(bottom_right - top_left, 0, None)
-    intersection = inter_wh[..., 0] * inter_wh[..., 1]
+    a = [boxes_a[..., :, None, i] for i in range(4)]  # [..., N, 1] each
+    b = [boxes_b[..., None, :, i] for i in range(4)]  # [..., 1, M] each
+    # per coordinate (no [..., N, M, 2] temporaries), in place where possible: the same
+    # operations in the same order as min(corners) - max(corners), so the same values
+    width = xp.minimum(a[2], b[2])
+    width -= xp.maximum(a[0], b[0])
+    height = xp.minimum(a[3], b[3])
+    height -= xp.maximum(a[1], b[1])
+    intersection = xp.clip(width, 0, None, out=width)
+    intersection *= xp.clip(height, 0, None, out=height)
     area_a = (boxes_a[..., 2] - boxes_a[..., 0]) * (boxes_a[..., 3] - boxes_a[..., 1])
     area_b = (boxes_b[..., 2] - boxes_b[..., 0]) * (boxes_b[..., 3] - boxes_b[..., 1])
     union = area_a[..., :, None] + area_b[..., None, :] - intersection
@@ -40,6 +46,23 @@ def jaccard(boxes_a, boxes_b):
 def _descending(xp, values, axis=-1):
     """Indices sorting ``values`` high to low; ties keep their original order."""
     return xp.argsort(-values, axis=axis, kind="stable") if xp is np else xp.argsort(-values, axis=axis)
+
+
+def top_k_descending(xp, values, k: int):
+    """``_descending(values)[..., :k]`` along the last axis without sorting whole rows: the
+    k largest are selected first (linear time), then only they are sorted. Where the k-th
+    value is tied with values left outside the selection, the full sort decides, so the
+    result is always the same as sorting everything."""
+    count = values.shape[-1]
+    if xp is not np or k >= count or count <= 2 * k:  # a GPU sorts fast, and the tie check would sync
+        return _descending(xp, values)[..., :k]
+    chosen = xp.argpartition(-values, k - 1, axis=-1)[..., :k]
+    chosen_values = xp.take_along_axis(values, chosen, axis=-1)
+    kth = chosen_values.min(axis=-1, keepdims=True)
+    if bool(((values == kth).sum(axis=-1) != (chosen_values == kth).sum(axis=-1)).any()):
+        return _descending(xp, values)[..., :k]  # ties across the cut: which of them come first matters
+    chosen = xp.sort(chosen, axis=-1)  # index order, so that the stable sort below keeps ties in it
+    return xp.take_along_axis(chosen, _descending(xp, xp.take_along_axis(values, chosen, axis=-1)), axis=-1)
 
 
 def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections: int):
@@ -55,7 +78,7 @@ def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections:
         is itself dropped.
     """
     xp = get_array_module(boxes, scores)
-    order = _descending(xp, scores, axis=1)[:, :top_k]  # [C, k]
+    order = top_k_descending(xp, scores, top_k)  # [C, k]
     class_scores = xp.take_along_axis(scores, order, axis=1)
     class_boxes = boxes[order]  # [C, k, 4]
     iou = xp.triu(jaccard(class_boxes, class_boxes), k=1)
@@ -71,7 +94,7 @@ def cross_class_fast_nms(boxes, scores, *, iou_threshold: float, top_k: int):
     xp = get_array_module(boxes, scores)
     best_scores = scores.max(axis=0)
     class_ids = scores.argmax(axis=0)
-    order = _descending(xp, best_scores)[:top_k]
+    order = top_k_descending(xp, best_scores, top_k)
     iou = xp.triu(jaccard(boxes[order], boxes[order]), k=1)
     keep = order[iou.max(axis=0) <= iou_threshold] if len(order) else order
     return keep, class_ids[keep], best_scores[keep]
