@@ -118,3 +118,19 @@ def test_pipeline_render_section_is_validated_with_its_key(tmp_path):
     preset.write_text("name: mine\nrender: {class_filter: [0, 2], box_thickness: 3}\n")
     render = load_pipeline_config(preset).render
     assert (render.class_filter, render.box_thickness) == ((0, 2), 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("video: {preset: turbo}", r"^video\.preset: must be one of ultrafast, .*veryslow, got 'turbo'"),
+        ("video: {crf: 60}", r"^video\.crf: must be in \[0, 51\], got 60"),
+    ],
+)
+def test_pipeline_video_section_is_validated_with_its_key(tmp_path, text, message):
+    from pipeline.config import load_pipeline_config
+
+    preset = tmp_path / "mine.yaml"
+    preset.write_text(f"name: mine\n{text}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_pipeline_config(preset)

@@ -61,3 +61,32 @@ def test_timestamps_survive_the_muxer_changing_its_time_base(tmp_path):
     got = probe(path)
     assert got.num_frames == 70
     assert max(abs(a - float(b)) for a, b in zip(got.times, times)) <= 0.001 + 1e-9
+
+
+@pytest.mark.parametrize("preset", ["veryfast", "medium"])
+def test_the_encoder_preset_and_crf_reach_libx264(tmp_path, preset):
+    """x264 writes its settings into the stream (an SEI message): the file says what ran."""
+    from pipeline.sinks import make_sink
+
+    path = tmp_path / "out.mp4"
+    sink = make_sink(
+        str(path), stream_id=0, num_streams=1, frame_rate=Fraction(30), x264_preset=preset, crf=27
+    )
+    for index in range(3):
+        sink.write(np.full((64, 96, 3), 40 * index, np.uint8), meta(index, index, Fraction(1, 30)), None)
+    sink.close()
+    settings = path.read_bytes()
+    expected_subme = {"veryfast": b"subme=2", "medium": b"subme=7"}[preset]  # x264's per-preset values
+    assert expected_subme in settings and b"crf=27.0" in settings
+
+
+def test_a_runs_video_section_reaches_its_video_files(tmp_path):
+    from pipeline.config import VideoEncoding, load_pipeline_config
+    from pipeline.runner import Pipeline, RunOptions
+
+    preset = load_pipeline_config("file").replace(video=VideoEncoding("medium", 31))
+    path = tmp_path / "out.mp4"
+    options = RunOptions(preset=preset, progress=False)
+    with Pipeline(["synthetic:96x64@30?frames=3"], [str(path)], options) as pipeline:
+        pipeline.run()
+    assert b"subme=7" in path.read_bytes() and b"crf=31.0" in path.read_bytes()

@@ -56,6 +56,8 @@ class StreamOutputs:
     frame_rate: Fraction | None
     audio_from: Path | None  # a file whose audio is copied into video outputs
     split_on_resolution_change: bool
+    x264_preset: str = "veryfast"
+    crf: int = 20
 
 
 def _video(path: Path, stream: StreamOutputs) -> Sink:
@@ -64,6 +66,8 @@ def _video(path: Path, stream: StreamOutputs) -> Sink:
         frame_rate=stream.frame_rate,
         audio_from=stream.audio_from,
         split=stream.split_on_resolution_change,
+        preset=stream.x264_preset,
+        crf=stream.crf,
     )
 
 
@@ -85,6 +89,8 @@ def make_sink(
     audio_from=None,
     overwrite: bool = False,
     split_on_resolution_change: bool = False,
+    x264_preset: str = "veryfast",
+    crf: int = 20,
 ) -> Sink:
     """A sink for an output spec; with several streams, file names get a _s<id> suffix.
 
@@ -105,7 +111,8 @@ def make_sink(
     path = Path(stream_output(spec, stream_id, num_streams))
     factory = FILE_SINKS.get(path.suffix.lower())
     if factory is not None:
-        return factory(path, StreamOutputs(stream_id, frame_rate, audio_from, split_on_resolution_change))
+        split = split_on_resolution_change
+        return factory(path, StreamOutputs(stream_id, frame_rate, audio_from, split, x264_preset, crf))
     if path.suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)
     raise OutputError(

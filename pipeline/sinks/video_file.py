@@ -103,11 +103,12 @@ class VideoFileSink(Sink):
         audio_from: str | Path | None = None,
         crf: int = 20,
         split: bool = False,
+        preset: str = "veryfast",
     ):
         self.path = Path(path)
         self.name = str(path)
         self.frame_rate = frame_rate or Fraction(30)
-        self.codec, self.crf = codec, crf
+        self.codec, self.crf, self.preset = codec, crf, preset
         self.audio_from = audio_from
         self.split = split
         self.frames_written = 0
@@ -133,7 +134,7 @@ class VideoFileSink(Sink):
         stream.width, stream.height = width + width % 2, height + height % 2
         stream.pix_fmt = "yuv420p"
         stream.time_base = stream.codec_context.time_base = time_base
-        stream.options = {"crf": str(self.crf)}
+        stream.options = {"crf": str(self.crf), "preset": self.preset}
         self._stream = stream
         self._size = (height, width)
         if self._timeline is None:
