@@ -102,6 +102,17 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def _infer(self, images: Any) -> NetworkOutputs: ...
 
+    def _require_model_file(self) -> Path:
+        """The model path, or the error a missing path or a folder gets."""
+        from yolact.errors import InputNotFoundError
+
+        path = self.model_path
+        if not path.is_file():
+            raise InputNotFoundError(
+                f"model not found: {path}" if not path.exists() else f"model is not a file: {path}"
+            )
+        return path
+
     def describe(self) -> str:
         """One line: backend, device, details (threads, precision, ...)."""
         return f"{self.name} ({self.device})"

@@ -21,7 +21,7 @@ from yolact.network_outputs import NetworkOutputs
 from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
 from engines.quantize import Int8Record, read_int8_record
-from yolact.errors import ConfigError, InputNotFoundError
+from yolact.errors import ConfigError
 
 DEFAULT_MAX_BATCH = 64  # a dynamic-batch ONNX has no limit of its own
 _DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -95,11 +95,7 @@ class OnnxRuntimeEngine(Engine):
             raise BackendUnavailableError(f"onnxruntime on {self.device}: {reason}")
         import onnxruntime
 
-        path = self.model_path
-        if not path.is_file():
-            raise InputNotFoundError(
-                f"model not found: {path}" if not path.exists() else f"model is not a file: {path}"
-            )
+        path = self._require_model_file()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = self.threads

@@ -26,7 +26,7 @@ from engines.errors import BackendUnavailableError, ModelFormatError
 from engines.model_layout import ModelLayout, detect_layout
 from engines.quantize import INT8_METADATA_KEY, Int8Record, read_int8_record
 from engines.sidecar import engine_cache_dir, file_sha256
-from yolact.errors import ConfigError, InputNotFoundError
+from yolact.errors import ConfigError
 from yolact.model_metadata import METADATA_KEY
 from yolact.network_outputs import NetworkOutputs
 
@@ -92,10 +92,14 @@ class OpenVinoEngine(Engine):
             return f"openvino is not installed ({INSTALL_HINT})"
         return None
 
+    @property
+    def chosen_mode(self) -> str:
+        """The mode asked for, else latency for live runs and throughput for the rest."""
+        return self.mode or ("latency" if self.live else "throughput")
+
     def describe(self) -> str:
-        mode = self.mode or ("latency" if self.live else "throughput")
         precision = f"int8 + {self.precision}" if self.int8 else self.precision
-        return f"openvino (CPU, {precision}, {mode}, {self.threads} threads)"
+        return f"openvino (CPU, {precision}, {self.chosen_mode}, {self.threads} threads)"
 
     def _open(self) -> None:
         reason = self.availability(self.device)
@@ -103,12 +107,7 @@ class OpenVinoEngine(Engine):
             raise BackendUnavailableError(f"openvino on {self.device}: {reason}")
         import openvino as ov
 
-        self.mode = self.mode or ("latency" if self.live else "throughput")
-        path = self.model_path
-        if not path.is_file():
-            raise InputNotFoundError(
-                f"model not found: {path}" if not path.exists() else f"model is not a file: {path}"
-            )
+        path = self._require_model_file()
         core = ov.Core()
         if self.precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
             raise BackendUnavailableError(
@@ -138,12 +137,12 @@ class OpenVinoEngine(Engine):
         self.metadata = self._layout.metadata
         properties = {
             "INFERENCE_PRECISION_HINT": PRECISIONS[self.precision],
-            "PERFORMANCE_HINT": self.mode.upper(),
+            "PERFORMANCE_HINT": self.chosen_mode.upper(),
             "INFERENCE_NUM_THREADS": self.threads,
             "CACHE_DIR": str(self.cache_dir / "compiled"),
         }
         self._compiled = core.compile_model(model, "CPU", properties)
-        if self.mode == "throughput" and fixed_batch is None:
+        if self.chosen_mode == "throughput" and fixed_batch is None:
             self._queue = ov.AsyncInferQueue(self._compiled)
             self._queue.set_callback(self._collect)
         else:

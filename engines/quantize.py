@@ -2,11 +2,12 @@
 
 ONNX Runtime's quantizer writes a QDQ model (int8 weights per output channel, uint8
 activations with min/max ranges calibrated on the frames given), which ONNX Runtime and
-OpenVINO both run with int8 kernels. Measured on the bundled model (synthetic held-out
-set, 200 images; ``benchmarks/int8_accuracy.py``): quantizing every layer cost 0.3 mask
-AP and 0.2 box AP and ran 1.75x faster than fp32; keeping the mask-coefficient and
-prototype heads in float bought nothing and gave back a third of the speed, so every
-layer is quantized unless ``keep_float`` names outputs whose heads stay float.
+OpenVINO both run with int8 kernels. Measured on the bundled model (the model card's 200
+held-out images, ONNX Runtime, batch 4): quantizing every layer cost 0.3 mask AP and 0.2
+box AP and ran 1.75x faster than fp32; keeping the mask-coefficient and prototype heads
+in float bought nothing (mask AP the same) and gave back a third of the speed, so every
+layer is quantized unless ``keep_float`` names outputs whose heads stay float. The
+reproducible accuracy and speed figures: ``benchmarks/cpu_precision.py``.
 
 The quantized file keeps the model's metadata and records how it was made
 (``yolact_stream_int8``): the calibration set, its hash, the heads kept in float.
@@ -21,11 +22,14 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engines.calibration import CalibrationSet
 from engines.errors import CalibrationDataError, ModelFormatError
 from yolact.errors import ConfigError, MissingDependencyError
 from yolact.network_outputs import OUTPUT_NAMES
+
+if TYPE_CHECKING:  # the engines read Int8Record from here; calibration (OpenCV) loads only to quantize
+    from engines.calibration import CalibrationSet
 
 INT8_METADATA_KEY = "yolact_stream_int8"
 # ops between a head's last convolution and the network output (reshapes, activations)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.sources.network import NetworkOptions
 from pipeline.overlay.options import RenderOptions
+from pipeline.sinks.video_file import VideoEncoding
 from yolact.config_schema import ConfigEnum, build_dataclass, load_preset_yaml, require
 
 
@@ -27,27 +28,6 @@ class ResolutionChange(ConfigEnum):
 
 
 PIXEL_FORMATS = ("auto", "bgr24", "yuv420p")
-X264_PRESETS = (
-    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class VideoEncoding:
-    """How annotated video files are encoded (libx264). ``veryfast`` by default: at 640x360
-    it took 5.8 ms of CPU per frame against medium's 13.5 ms (more than the INT8 bundled
-    model's inference), for 0.9 dB PSNR at the same crf and about the same size."""
-
-    preset: str = "veryfast"
-    crf: int = 20
-
-    def __post_init__(self) -> None:
-        require(
-            self.preset in X264_PRESETS,
-            "video.preset",
-            f"must be one of {', '.join(X264_PRESETS)}, got {self.preset!r}",
-        )
-        require(0 <= self.crf <= 51, "video.crf", f"must be in [0, 51], got {self.crf}")
 
 
 @dataclass(frozen=True, slots=True)

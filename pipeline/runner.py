@@ -159,8 +159,7 @@ class Pipeline:
                     audio_from=audio,
                     overwrite=self.options.overwrite,
                     split_on_resolution_change=self.config.on_resolution_change is ResolutionChange.SPLIT,
-                    x264_preset=self.config.video.preset,
-                    crf=self.config.video.crf,
+                    video=self.config.video,
                 )
                 for output in self.output_specs
             ] + self.extra_sinks.get(stream_id, [])

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.clips import probe
 from pipeline.frame import FrameMeta
-from pipeline.sinks.video_file import Timeline, VideoFileSink, muxer_options
+from pipeline.sinks.video_file import Timeline, VideoEncoding, VideoFileSink, muxer_options
 from yolact.detections import Detections
 
 MS = Fraction(1, 1000)
@@ -70,7 +70,7 @@ def test_the_encoder_preset_and_crf_reach_libx264(tmp_path, preset):
 
     path = tmp_path / "out.mp4"
     sink = make_sink(
-        str(path), stream_id=0, num_streams=1, frame_rate=Fraction(30), x264_preset=preset, crf=27
+        str(path), stream_id=0, num_streams=1, frame_rate=Fraction(30), video=VideoEncoding(preset, 27)
     )
     for index in range(3):
         sink.write(np.full((64, 96, 3), 40 * index, np.uint8), meta(index, index, Fraction(1, 30)), None)
@@ -81,7 +81,7 @@ def test_the_encoder_preset_and_crf_reach_libx264(tmp_path, preset):
 
 
 def test_a_runs_video_section_reaches_its_video_files(tmp_path):
-    from pipeline.config import VideoEncoding, load_pipeline_config
+    from pipeline.config import load_pipeline_config
     from pipeline.runner import Pipeline, RunOptions
 
     preset = load_pipeline_config("file").replace(video=VideoEncoding("medium", 31))

@@ -56,8 +56,7 @@ def _split(frames):
         return frames, frames
     held = np.zeros(count, bool)
     held[:: max(2, min(8, count))] = True
-    calibration = replace(frames, images=frames.images[~held], description=frames.description)
-    return calibration, replace(frames, images=frames.images[held])
+    return replace(frames, images=frames.images[~held]), replace(frames, images=frames.images[held])
 
 
 def check_int8(args: argparse.Namespace, images: np.ndarray) -> int:

@@ -26,7 +26,7 @@ from pipeline.sinks.output_checks import (
     stream_output,
 )
 from pipeline.sinks.stream_push import StreamPushSink
-from pipeline.sinks.video_file import VIDEO_SUFFIXES, VideoFileSink
+from pipeline.sinks.video_file import DEFAULT_ENCODING, VIDEO_SUFFIXES, VideoEncoding, VideoFileSink
 from pipeline.sinks.window import WindowSink
 from pipeline.credentials import mask_url
 from yolact.errors import OutputError
@@ -56,8 +56,7 @@ class StreamOutputs:
     frame_rate: Fraction | None
     audio_from: Path | None  # a file whose audio is copied into video outputs
     split_on_resolution_change: bool
-    x264_preset: str = "veryfast"
-    crf: int = 20
+    video: VideoEncoding = DEFAULT_ENCODING
 
 
 def _video(path: Path, stream: StreamOutputs) -> Sink:
@@ -66,8 +65,7 @@ def _video(path: Path, stream: StreamOutputs) -> Sink:
         frame_rate=stream.frame_rate,
         audio_from=stream.audio_from,
         split=stream.split_on_resolution_change,
-        preset=stream.x264_preset,
-        crf=stream.crf,
+        encoding=stream.video,
     )
 
 
@@ -89,8 +87,7 @@ def make_sink(
     audio_from=None,
     overwrite: bool = False,
     split_on_resolution_change: bool = False,
-    x264_preset: str = "veryfast",
-    crf: int = 20,
+    video: VideoEncoding = DEFAULT_ENCODING,
 ) -> Sink:
     """A sink for an output spec; with several streams, file names get a _s<id> suffix.
 
@@ -112,7 +109,7 @@ def make_sink(
     factory = FILE_SINKS.get(path.suffix.lower())
     if factory is not None:
         split = split_on_resolution_change
-        return factory(path, StreamOutputs(stream_id, frame_rate, audio_from, split, x264_preset, crf))
+        return factory(path, StreamOutputs(stream_id, frame_rate, audio_from, split, video))
     if path.suffix == "" or path.is_dir():
         return ImageFolderSink(path, overwrite=overwrite)
     raise OutputError(

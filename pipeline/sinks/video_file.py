@@ -12,6 +12,7 @@ chose. AVI cannot carry presentation timestamps (only decode order): it is refus
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import cv2
 from pipeline.sinks.audio_remux import copy_audio_into, has_audio
 from pipeline.frame import FrameMeta
 from pipeline.sinks.base import Sink
+from yolact.config_schema import require
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
 REFUSED_VIDEO_SUFFIXES = {
@@ -81,6 +83,32 @@ class Timeline:
         return pts
 
 
+X264_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class VideoEncoding:
+    """How annotated video files are encoded (libx264). ``veryfast`` by default: at 640x360
+    it took 5.8 ms of CPU per frame against medium's 13.5 ms (more than the INT8 bundled
+    model's inference), for 0.9 dB PSNR at the same crf and about the same size."""
+
+    preset: str = "veryfast"
+    crf: int = 20
+
+    def __post_init__(self) -> None:
+        require(
+            self.preset in X264_PRESETS,
+            "video.preset",
+            f"must be one of {', '.join(X264_PRESETS)}, got {self.preset!r}",
+        )
+        require(0 <= self.crf <= 51, "video.crf", f"must be in [0, 51], got {self.crf}")
+
+
+DEFAULT_ENCODING = VideoEncoding()
+
+
 class VideoFileSink(Sink):
     """H.264 (libx264, yuv420p) into .mp4/.mkv/.mov; the source's pts are kept.
 
@@ -101,14 +129,13 @@ class VideoFileSink(Sink):
         frame_rate: Fraction | None = None,
         codec: str = "libx264",
         audio_from: str | Path | None = None,
-        crf: int = 20,
         split: bool = False,
-        preset: str = "veryfast",
+        encoding: VideoEncoding = DEFAULT_ENCODING,
     ):
         self.path = Path(path)
         self.name = str(path)
         self.frame_rate = frame_rate or Fraction(30)
-        self.codec, self.crf, self.preset = codec, crf, preset
+        self.codec, self.encoding = codec, encoding
         self.audio_from = audio_from
         self.split = split
         self.frames_written = 0
@@ -134,7 +161,7 @@ class VideoFileSink(Sink):
         stream.width, stream.height = width + width % 2, height + height % 2
         stream.pix_fmt = "yuv420p"
         stream.time_base = stream.codec_context.time_base = time_base
-        stream.options = {"crf": str(self.crf), "preset": self.preset}
+        stream.options = {"crf": str(self.encoding.crf), "preset": self.encoding.preset}
         self._stream = stream
         self._size = (height, width)
         if self._timeline is None:
