@@ -49,8 +49,9 @@ class OnnxRuntimeEngine(Engine):
         super().__init__(model_path, device=device)
         if precision != "fp32":
             raise ConfigError(
-                f"onnxruntime runs the model's own precision (fp32 here), not {precision}: use "
-                "--backend openvino, torch or tensorrt for reduced precision"
+                f"onnxruntime runs the model's own precision (fp32 here), not {precision}: bf16 is "
+                "--backend openvino's, fp16/tf32 torch's and tensorrt's, int8 a build (yolact-stream build "
+                "--backend onnxruntime --precision int8)"
             )
         self.threads = threads or usable_cores()
         self._max_batch_wanted = max_batch
