@@ -6,7 +6,7 @@ video output and with the null sink, for each bundled file: the fp32 one and its
 twin (what CPU runs use by default). Writes
 benchmarks/results/<machine>/bundled_model_fps.json and .png.
 
-    python benchmarks/bundled_model_fps.py [--frames 600] [--model m.onnx (instead of both)]
+    python benchmarks/bundled_model_fps.py [--frames 600] [--model m.onnx (instead of both)] [--backend B]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=600)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--backend", default="auto", help="auto, onnxruntime or openvino")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     models = {"custom": args.model} if args.model else {p: default_model(p) for p in ("fp32", "int8")}
@@ -43,7 +44,16 @@ def main() -> None:
         ]
         for name, model, outputs in cases:
             with Pipeline(
-                [str(clip)], outputs, RunOptions(model=model, progress=False, overwrite=True)
+                [str(clip)],
+                outputs,
+                RunOptions(
+                    model=model,
+                    progress=False,
+                    overwrite=True,
+                    backend=args.backend,
+                    # each file as it is (a float file would otherwise run as its INT8 twin)
+                    engine_options={"precision": "fp32"} if "int8" not in model.name else {},
+                ),
             ) as pipeline:
                 summary = pipeline.run()
             report = summary.to_dict()
@@ -61,11 +71,13 @@ def main() -> None:
             print(f"{name}: {summary.frames_out} frames, {summary.fps:.1f} FPS", flush=True)
     folder = args.out / machine_slug(info)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "bundled_model_fps.json").write_text(
+    stem = "bundled_model_fps" + ("" if args.backend == "auto" else f"_{args.backend}")
+    (folder / f"{stem}.json").write_text(
         json.dumps(
             {
                 "machine": info,
                 "models": {name: str(path) for name, path in models.items()},
+                "backend": args.backend,
                 "resolution": "640x360",
                 "frames": args.frames,
                 "runs": runs,
@@ -73,8 +85,8 @@ def main() -> None:
             indent=2,
         )
     )
-    _plot(runs, folder / "bundled_model_fps.png", info)
-    print(f"wrote {folder / 'bundled_model_fps.json'} and .png")
+    _plot(runs, folder / f"{stem}.png", info)
+    print(f"wrote {folder / stem}.json and .png")
 
 
 def _plot(runs: dict, path: Path, info: dict) -> None:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import PipelineConfig, load_pipeline_config
+from pipeline.errors import MissingDependencyError, VerificationError
 from pipeline.console import Console
+
+
+CPU_INT8_BACKENDS = ("onnxruntime", "openvino")
+PRECISIONS = ("int8", "fp32", "tf32", "fp16", "bf16")
+PRECISION_HELP = (
+    "network precision. CPU (onnxruntime, openvino): int8 by default (the model's INT8 twin, built once "
+    "and checked; the bundled model ships its own), fp32 for the float model, bf16 on openvino with bf16 "
+    "instructions. CUDA: torch fp16 by default, fp32 (IEEE: TF32 off), tf32; TensorRT from its build"
+)
 
 
 def default_model(precision: str = "fp32") -> Path:
@@ -23,18 +34,49 @@ def bundled_model_for(
     *, backend: str = "auto", device: str | None = None, precision: str | None = None
 ) -> Path:
     """Which bundled file a run without --model uses: the INT8 one where the engine runs on
-    the CPU (ONNX Runtime or OpenVINO: 1.25x the FPS of fp32 for 0.3 mask AP, see
-    assets/MODEL_CARD.md), the fp32 one on GPUs and whenever a --precision is asked for."""
-    from engines.registry import choose_backend
+    the CPU (ONNX Runtime or OpenVINO: 1.25x the FPS of fp32 for 0.2 mask AP, see
+    assets/MODEL_CARD.md) unless another --precision is asked for, the fp32 one on GPUs."""
+    return resolve_model(None, backend=backend, device=device, precision=precision)[0]
 
-    fp32 = default_model()
-    if precision is not None:
-        return fp32
-    choice = choose_backend(fp32, backend=backend, device=device)
-    int8 = default_model("int8")
-    if choice.device == "cpu" and choice.backend in ("onnxruntime", "openvino") and int8.is_file():
-        return int8
-    return fp32
+
+def resolve_model(
+    model: str | Path | None,
+    *,
+    backend: str = "auto",
+    device: str | None = None,
+    precision: str | None = None,
+    calibration_video: Path | None = None,
+    report: Callable[[str], None] = print,
+) -> tuple[Path, str | None]:
+    """The file a run loads and the precision option its engine gets.
+
+    The CPU's default precision is INT8: without --precision (or with --precision int8), an
+    ONNX model that ONNX Runtime or OpenVINO runs on the CPU is replaced by its INT8 twin —
+    the bundled model's ships with it, any other is built once and checked
+    (``engines.int8_twin``); a twin that is refused or cannot be built leaves the float
+    model, saying why, unless int8 was asked for by name (then it is an error).
+    """
+    from engines.registry import ENGINES, choose_backend
+
+    path = Path(model) if model is not None else default_model()
+    if precision not in (None, "int8") or backend not in ("auto", *CPU_INT8_BACKENDS):
+        return path, precision  # int8 by name on another backend: the engine says what it supports
+    choice = choose_backend(path, backend=backend, device=device)
+    if choice.device != "cpu" or choice.backend not in CPU_INT8_BACKENDS or path.suffix.lower() != ".onnx":
+        return path, precision
+    if model is None:
+        int8 = default_model("int8")
+        return (int8 if int8.is_file() else path), None
+    from engines.int8_twin import int8_twin
+
+    twin = int8_twin(path, ENGINES[choice.backend], calibration_video=calibration_video, report=report)
+    if twin.path is not None:
+        return twin.path, None
+    if precision == "int8":
+        error = MissingDependencyError if twin.status == "unavailable" else VerificationError
+        raise error(f"--precision int8: {twin.reason}")
+    report(twin.reason)
+    return path, None
 
 
 @dataclass

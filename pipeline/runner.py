@@ -28,11 +28,12 @@ from pipeline.config import PipelineConfig, ResolutionChange, RunMode
 from pipeline.console import Console
 from pipeline.metrics import Metrics
 from pipeline.ring import Ring
-from pipeline.run_options import RunOptions, bundled_model_for
+from pipeline.run_options import RunOptions, default_model, resolve_model
 from pipeline.run_report import RunReport
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
 from pipeline.sources.decoding import prepare_decoding
+from pipeline.sources.file import FileSource
 from pipeline.sources.spec import open_source, parse_source_spec
 from pipeline.shutdown import close_sinks, close_sources, raise_close_errors
 from pipeline.stages import POLL, SinkStage, Stage
@@ -113,15 +114,23 @@ class Pipeline:
                 source = open_source(spec, network_options=config.network, report=self.console.status)
             self.sources.append(source)
             source.open()
-        model = options.model or bundled_model_for(
-            backend=options.backend, device=options.device, precision=options.engine_options.get("precision")
-        )
-        if not Path(model).exists() and options.model is None:
+        if options.model is None and not default_model().exists():
             raise ConfigError(
                 "no --model given and the bundled model is not installed yet; pass --model M.onnx "
                 "(yolact-stream export makes one)"
             )
+        model, precision = resolve_model(
+            options.model,
+            backend=options.backend,
+            device=options.device,
+            precision=options.engine_options.get("precision"),
+            calibration_video=next((s.path for s in self.sources if isinstance(s, FileSource)), None),
+            report=self.console.status,
+        )
         engine_options = {**({"config": options.config} if options.config else {}), **options.engine_options}
+        engine_options.pop("precision", None)
+        if precision is not None:
+            engine_options["precision"] = precision
         engine, self.engine_choice = create_engine(
             model, backend=options.backend, device=options.device, **engine_options
         )

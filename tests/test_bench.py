@@ -35,7 +35,12 @@ def test_bench_writes_a_consistent_report_and_a_png(tiny_onnx, tmp_path, capsys)
     assert report["inference"]["2"]["frames"] % 2 == 0
     assert report["pipelined"]["frames"] == 12  # the same frames, warm-up excluded, nothing lost
     assert report["pipelined"]["fps"] > 0 and report["pipelined"]["fps_with_startup"] > 0
-    for item in [*report["stages"].values(), *report["inference"].values(), report["sequential"]]:
+    # the original's per-frame figure, and the precision (the CPU default: the model's INT8 twin)
+    assert report["forward_detect_masks"]["frames"] == 12
+    assert len(report["latency_samples_ms"]["forward+detect+masks"]) == 12
+    assert report["precision"] == "int8" and report["int8"]["calibration_frames"] > 0
+    timed = [*report["stages"].values(), *report["inference"].values(), report["sequential"]]
+    for item in [*timed, report["forward_detect_masks"]]:
         assert (
             item["fps"] > 0
             and 0 < item["latency_ms"]["p50"] <= item["latency_ms"]["p95"] <= item["latency_ms"]["p99"]
@@ -65,6 +70,7 @@ def test_bench_writes_a_consistent_report_and_a_png(tiny_onnx, tmp_path, capsys)
     assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = capsys.readouterr().out
     assert "pipelined" in out and "bound by" in out and "why: " in out and "CPU cores busy" in out
+    assert "forward+detect+masks" in out and "precision int8" in out
 
 
 def test_bench_input_errors(capsys, tmp_path):

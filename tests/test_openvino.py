@@ -99,6 +99,7 @@ def test_a_run_picks_throughput_for_files_and_latency_for_live_sources(model, tm
     options = RunOptions(model=str(model), backend="openvino", preset=preset, progress=False)
     with Pipeline(["synthetic:160x120@30?frames=6"], [str(tmp_path / "out.jsonl")], options) as pipeline:
         report = pipeline.run()
-    assert report.engine == f"openvino (CPU, fp32, {mode}, {pipeline.engine.threads} threads)"
+    # the CPU's default precision: the model's INT8 twin (OpenVINO runs what is not int8 in fp32)
+    assert report.engine == f"openvino (CPU, int8 + fp32, {mode}, {pipeline.engine.threads} threads)"
     assert report.frames_out == 6 if preset == "file" else report.frames_out > 0
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == report.frames_out

@@ -3,10 +3,12 @@ was made, both CPU backends run it, and its accuracy is measured against fp32.""
 
 import shutil
 
+import numpy as np
+
 import pytest
 
-pytest.importorskip("onnx", reason="INT8 quantization needs onnx: pip install 'yolact-stream[int8]'")
-pytest.importorskip("sympy", reason="INT8 quantization needs sympy: pip install 'yolact-stream[int8]'")
+pytest.importorskip("onnx", reason="INT8 quantization needs onnx: pip install onnx sympy")
+pytest.importorskip("sympy", reason="INT8 quantization needs sympy: pip install onnx sympy")
 
 import onnx
 
@@ -15,7 +17,13 @@ from engines.conversion_check import compare_engines_with_detections
 from engines.errors import ModelFormatError
 from engines.onnxruntime import OnnxRuntimeEngine
 from engines.openvino import OpenVinoEngine
-from engines.quantize import INT8_METADATA_KEY, head_convolutions, quantize_int8
+from engines.quantize import (
+    INT8_METADATA_KEY,
+    fixed_batches,
+    head_convolutions,
+    output_tails,
+    quantize_int8,
+)
 from pipeline.cli import main
 from pipeline.run_options import default_model
 from yolact.errors import ConfigError
@@ -42,6 +50,22 @@ def test_quantized_file_keeps_the_metadata_and_records_its_making(int8_model):
     assert ops.count("QuantizeLinear") > 20 and "Conv" in ops
 
 
+def test_outputs_leave_the_network_in_float_not_in_256_levels(int8_model):
+    """The ops after the last convolutions (reshape, concat, softmax, tanh) are not quantized."""
+    graph = onnx.load(str(int8_model)).graph
+    producers = {output: node for node in graph.node for output in node.output}
+    tails = set(output_tails(graph))
+    assert {producers[port.name].name for port in graph.output} <= tails
+    assert {producers[port.name].op_type for port in graph.output} & {"Softmax", "Transpose", "Concat"}
+    for node in graph.node:
+        if node.name in tails:
+            assert producers[node.input[0]].op_type != "QuantizeLinear", node.name
+    images = synthetic_calibration(size=320, limit=2, seed=5).images
+    with OnnxRuntimeEngine(int8_model) as engine:
+        scores = engine.infer(images).conf
+    assert len(np.unique(scores)) > 1000  # a uint8 output would have at most 256 values
+
+
 @pytest.mark.parametrize("backend", [OnnxRuntimeEngine, OpenVinoEngine])
 def test_int8_finds_what_fp32_finds_on_scenes_it_was_not_calibrated_on(
     int8_model, backend, tmp_path, monkeypatch
@@ -57,6 +81,13 @@ def test_int8_finds_what_fp32_finds_on_scenes_it_was_not_calibrated_on(
     assert agreement.reference_count >= 10
     assert agreement.matched_fraction >= 0.9 and agreement.mean_mask_iou >= 0.9
     assert agreement.mean_score_error < 0.1
+
+
+def test_a_fixed_batch_model_is_fed_whole_batches():
+    images = np.arange(5)[:, None]
+    assert [b[:, 0].tolist() for b in fixed_batches(images, 4)] == [[0, 1, 2, 3], [4, 0, 1, 2]]
+    assert [b[:, 0].tolist() for b in fixed_batches(images[:2], 4)] == [[0, 1, 0, 1]]
+    assert [b[:, 0].tolist() for b in fixed_batches(images[:2], 1)] == [[0], [1]]
 
 
 def test_heads_kept_in_float_are_not_quantized(tmp_path):
@@ -94,7 +125,8 @@ def test_build_command_for_the_cpu(tmp_path, capsys):
     args = ["build", "--onnx", str(model), "--backend", "onnxruntime", "--calib-frames", "16"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "calibrating on 16 synthetic scenes" in printed and "matched, mean mask IoU" in printed
+    assert "calibrating on 16 synthetic scenes" in printed
+    assert "detections found on 2 held-out frames, mean mask IoU" in printed
     assert out.is_file()
     assert main([*args, "--out", str(out)]) == 9  # exists: no --overwrite
     assert main([*args, "--out", str(tmp_path / "x.engine")]) == 3

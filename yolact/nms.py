@@ -14,6 +14,10 @@ from yolact.array_module import get_array_module
 from yolact.config_schema import ConfigEnum
 
 
+_CACHE_FLOATS = 256 * 1024  # floats per IoU block on the CPU (1 MiB: fits a core's L2)
+_BANDS = 4  # column bands of the upper triangle
+
+
 class NmsKind(ConfigEnum):
     FAST = "fast"  # Fast NMS per class (the original's default)
     CROSS_CLASS = "cross_class"  # Fast NMS across classes
@@ -31,16 +35,18 @@ def jaccard(boxes_a, boxes_b):
     b = [boxes_b[..., None, :, i] for i in range(4)]  # [..., 1, M] each
     # per coordinate (no [..., N, M, 2] temporaries), in place where possible: the same
     # operations in the same order as min(corners) - max(corners), so the same values
-    width = xp.minimum(a[2], b[2])
-    width -= xp.maximum(a[0], b[0])
+    intersection = xp.minimum(a[2], b[2])
+    intersection -= xp.maximum(a[0], b[0])
+    xp.maximum(intersection, 0, out=intersection)
     height = xp.minimum(a[3], b[3])
     height -= xp.maximum(a[1], b[1])
-    intersection = xp.clip(width, 0, None, out=width)
-    intersection *= xp.clip(height, 0, None, out=height)
+    intersection *= xp.maximum(height, 0, out=height)
     area_a = (boxes_a[..., 2] - boxes_a[..., 0]) * (boxes_a[..., 3] - boxes_a[..., 1])
     area_b = (boxes_b[..., 2] - boxes_b[..., 0]) * (boxes_b[..., 3] - boxes_b[..., 1])
-    union = area_a[..., :, None] + area_b[..., None, :] - intersection
-    return intersection / xp.where(union > 0, union, 1)
+    union = area_a[..., :, None] + area_b[..., None, :]
+    union -= intersection
+    # where the union is 0 both boxes are empty and so is the intersection: it stays 0
+    return xp.divide(intersection, union, out=intersection, where=union > 0)
 
 
 def _descending(xp, values, axis=-1):
@@ -49,20 +55,27 @@ def _descending(xp, values, axis=-1):
 
 
 def top_k_descending(xp, values, k: int):
-    """``_descending(values)[..., :k]`` along the last axis without sorting whole rows: the
-    k largest are selected first (linear time), then only they are sorted. Where the k-th
-    value is tied with values left outside the selection, the full sort decides, so the
-    result is always the same as sorting everything."""
+    """``_descending(values)[..., :k]`` along the last axis without stably sorting whole
+    rows: the k-th largest value of each row is read from a plain (SIMD) sort, everything
+    above it is taken, and of the values tied with it the lowest indices (those a stable
+    sort puts first), so only k values per row are stably sorted. Quantized networks tie
+    many scores (an int8 model's softmax has ~255 levels), so ties at the cut are common."""
     count = values.shape[-1]
-    if xp is not np or k >= count or count <= 2 * k:  # a GPU sorts fast, and the tie check would sync
+    if xp is not np or k >= count or count <= 2 * k:  # a GPU sorts fast
         return _descending(xp, values)[..., :k]
-    chosen = xp.argpartition(-values, k - 1, axis=-1)[..., :k]
-    chosen_values = xp.take_along_axis(values, chosen, axis=-1)
-    kth = chosen_values.min(axis=-1, keepdims=True)
-    if bool(((values == kth).sum(axis=-1) != (chosen_values == kth).sum(axis=-1)).any()):
-        return _descending(xp, values)[..., :k]  # ties across the cut: which of them come first matters
-    chosen = xp.sort(chosen, axis=-1)  # index order, so that the stable sort below keeps ties in it
-    return xp.take_along_axis(chosen, _descending(xp, xp.take_along_axis(values, chosen, axis=-1)), axis=-1)
+    rows = values.reshape(-1, count)
+    kth = np.sort(rows, axis=-1)[:, count - k, None]
+    chosen_mask = rows > kth
+    wanted = k - chosen_mask.sum(axis=-1)  # ties to take per row (>= 1)
+    tied_rows, tied_cols = np.nonzero(rows == kth)  # by row, then by index
+    row_starts = np.searchsorted(tied_rows, np.arange(len(rows)))
+    rank = np.arange(len(tied_rows)) - row_starts[tied_rows]  # among its row's ties
+    first = rank < wanted[tied_rows]
+    chosen_mask[tied_rows[first], tied_cols[first]] = True
+    if not bool((chosen_mask.sum(axis=-1) == k).all()):  # NaN scores: the full sort orders them
+        return _descending(xp, values)[..., :k]
+    chosen = np.nonzero(chosen_mask)[1].reshape(values.shape[:-1] + (k,))  # index order per row
+    return np.take_along_axis(chosen, _descending(xp, np.take_along_axis(values, chosen, axis=-1)), axis=-1)
 
 
 def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections: int):
@@ -81,12 +94,38 @@ def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections:
     order = top_k_descending(xp, scores, top_k)  # [C, k]
     class_scores = xp.take_along_axis(scores, order, axis=1)
     class_boxes = boxes[order]  # [C, k, 4]
-    iou = xp.triu(jaccard(class_boxes, class_boxes), k=1)
-    keep = iou.max(axis=1) <= iou_threshold  # [C, k]
+    keep = _not_suppressed(xp, class_boxes, iou_threshold)  # [C, k]
     class_ids = xp.broadcast_to(xp.arange(scores.shape[0])[:, None], keep.shape)[keep]
     prior_indices, kept_scores = order[keep], class_scores[keep]
     best = _descending(xp, kept_scores)[:max_detections]
     return prior_indices[best], class_ids[best], kept_scores[best]
+
+
+def _not_suppressed(xp, class_boxes, iou_threshold: float):
+    """[C, k] True where no higher-ranked box of the same row overlaps more than the
+    threshold (the max of each column of the strictly upper triangle of the IoU matrix).
+
+    On the CPU only the upper triangle is computed, in column bands (rows above a band's
+    last column), a few classes at a time so each block stays in cache: 60 % of the
+    pairs, the same values, 2x faster than one [80, 200, 200] matrix (12.8 MB).
+    """
+    count, k = class_boxes.shape[:2]
+    later = xp.triu(xp.ones((k, k), dtype=class_boxes.dtype), k=1)  # 1 where row < column
+    if xp is not np:
+        iou = jaccard(class_boxes, class_boxes)
+        iou *= later  # IoU is finite and >= 0, so this is triu(iou, 1)
+        return iou.max(axis=1) <= iou_threshold
+    keep = np.empty((count, k), dtype=bool)
+    band = max(1, -(-k // _BANDS))
+    for first in range(0, k, band):
+        last = min(k, first + band)
+        step = max(1, _CACHE_FLOATS // (last * (last - first)))
+        for start in range(0, count, step):
+            rows = class_boxes[start : start + step]
+            iou = jaccard(rows[:, :last], rows[:, first:last])
+            iou *= later[:last, first:last]
+            keep[start : start + step, first:last] = iou.max(axis=1) <= iou_threshold
+    return keep
 
 
 def cross_class_fast_nms(boxes, scores, *, iou_threshold: float, top_k: int):

@@ -174,15 +174,11 @@ def crop_masks(masks, boxes_xyxy, padding: int = MASK_CROP_PADDING):
     count, height, width = masks.shape
     x1, x2 = _sanitize(boxes_xyxy[:, 0], boxes_xyxy[:, 2], width, padding)
     y1, y2 = _sanitize(boxes_xyxy[:, 1], boxes_xyxy[:, 3], height, padding)
-    cols = xp.arange(width, dtype=x1.dtype)[None, None, :]
-    rows = xp.arange(height, dtype=y1.dtype)[None, :, None]
-    inside = (
-        (cols >= x1[:, None, None])
-        & (cols < x2[:, None, None])
-        & (rows >= y1[:, None, None])
-        & (rows < y2[:, None, None])
-    )
-    return masks * inside
+    cols = xp.arange(width, dtype=x1.dtype)[None, :]
+    rows = xp.arange(height, dtype=y1.dtype)[None, :]
+    inside_cols = (cols >= x1[:, None]) & (cols < x2[:, None])  # [N, w]
+    inside_rows = (rows >= y1[:, None]) & (rows < y2[:, None])  # [N, h]
+    return masks * (inside_rows[:, :, None] & inside_cols[:, None, :])
 
 
 def boxes_to_pixels(boxes_xyxy, frame_size: tuple[int, int]):
@@ -203,5 +199,10 @@ def _sanitize(a, b, size: int, padding: int):
 
 
 def _sigmoid(xp, values):
-    # tanh form: no exp overflow for large negative logits (untrained heads produce them)
-    return 0.5 * xp.tanh(0.5 * values) + 0.5
+    # tanh form: no exp overflow for large negative logits (untrained heads produce them);
+    # in place (``values`` is a fresh product)
+    values *= 0.5
+    xp.tanh(values, out=values)
+    values *= 0.5
+    values += 0.5
+    return values

@@ -6,6 +6,8 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+
+from pipeline.run_options import PRECISION_HELP, PRECISIONS
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,9 +32,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"))
     parser.add_argument(
         "--precision",
-        choices=("fp32", "tf32", "fp16", "bf16"),
-        help="network precision: torch on CUDA (default fp16; fp32 is IEEE, TF32 off), openvino on the "
-        "CPU (fp32 default, bf16)",
+        choices=PRECISIONS,
+        help=PRECISION_HELP,
     )
     parser.add_argument("--report", type=Path, help="write the JSON report here")
     parser.add_argument("--plot", type=Path, help="write the PNG charts here")
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from engines.registry import create_engine
     from pipeline.measure.bench import run_bench
     from pipeline.measure.bench_plot import plot_report
-    from pipeline.run_options import bundled_model_for
+    from pipeline.run_options import resolve_model
     from yolact.errors import ConfigError, InputNotFoundError
     from yolact.output_path import check_output_path
 
@@ -60,11 +61,18 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--batch: expected comma-separated integers, got {args.batch!r}") from None
     if not batches or min(batches) < 1:
         raise ConfigError(f"--batch: batch sizes must be >= 1, got {args.batch!r}")
+    model, precision = resolve_model(
+        args.model,
+        backend=args.backend,
+        device=args.device,
+        precision=args.precision,
+        calibration_video=args.source,
+    )
     engine_options = {"config": args.config}
-    if args.precision:
-        engine_options["precision"] = args.precision
+    if precision:
+        engine_options["precision"] = precision
     engine, choice = create_engine(
-        args.model or bundled_model_for(backend=args.backend, device=args.device, precision=args.precision),
+        model,
         backend=args.backend,
         device=args.device,
         **engine_options,
@@ -82,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 
 def format_report(report: BenchReport) -> str:
     lines = [
-        f"engine: {report.engine}",
+        f"engine: {report.engine}" + (f" — precision {report.precision}" if report.precision else ""),
         f"{'measurement':<22}{'FPS':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}",
     ]
 
@@ -97,6 +105,9 @@ def format_report(report: BenchReport) -> str:
         row(name, stats.fps, stats.latency_ms)
     for batch, stats in report.inference.items():
         row(f"infer (batch {batch})", stats.fps, stats.latency_ms)
+    if report.forward_detect_masks is not None:
+        per_frame = report.forward_detect_masks
+        row("forward+detect+masks", per_frame.fps, per_frame.latency_ms)
     row("sequential loop", report.sequential.fps_with_decode, report.sequential.loop.latency_ms)
     pipelined = report.pipelined
     row(f"pipelined (batch {pipelined.batch})", pipelined.fps, pipelined.end_to_end_latency_ms)

@@ -157,7 +157,7 @@ def input_size(onnx_path: Path) -> int:
     try:
         import onnx
     except ImportError:
-        hint = "pip install 'yolact-stream[int8]'"
+        hint = "pip install onnx sympy (core dependencies, missing from this environment)"
         raise MissingDependencyError(f"reading ONNX files needs onnx: {hint}") from None
 
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.errors import EXIT_INTERRUPTED
 from pipeline.config import ResolutionChange
+from pipeline.run_options import PRECISION_HELP, PRECISIONS
 from pipeline.runner import Pipeline, RunOptions
 from pipeline.sources.decoding import DecodeMode
 from pipeline.signals import forward_signals
@@ -53,9 +54,8 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=("fp32", "tf32", "fp16", "bf16"),
-        help="network precision: torch / TensorRT on CUDA (fp32 is IEEE: TF32 off), openvino on the CPU "
-        "(fp32 default, bf16 on CPUs with bf16 instructions)",
+        choices=PRECISIONS,
+        help=PRECISION_HELP,
     )
     parser.add_argument(
         "--preset",

@@ -2,8 +2,9 @@
 
 Measured one after another on the same frames (warm-up excluded):
 decode only · preprocessing only · inference only at each batch size · detection +
-rendering only · a sequential single-thread loop doing all of it · the pipelined run
-(one thread per stage). Results: per-stage FPS and latency p50/p95/p99, end-to-end
+rendering only · forward + detection + full-resolution masks per frame at batch 1 (the
+figure the original implementation reports) · a sequential single-thread loop doing all
+of it · the pipelined run (one thread per stage). Results: per-stage FPS and latency p50/p95/p99, end-to-end
 latency, CPU cores kept busy per measurement (and GPU use and memory with a GPU), peak
 memory, machine info; JSON report and PNG charts.
 
@@ -33,6 +34,7 @@ from pipeline.sources.file import FileSource
 from yolact.postprocess import DetectionParams, detect
 
 KEEP_FRAMES = 64  # decoded frames kept in memory for the stage-only measurements
+MODEL_FRAMES = 30  # frames timed for forward + detection + masks (ResNet-50 on a CPU: ~0.3 s each)
 
 
 def run_bench(
@@ -48,7 +50,13 @@ def run_bench(
     with ResourceSampler(interval=0.1) as sampler:
         report = _measure(source, engine, frames, batches, Progress(progress), render, sampler)
     int8 = getattr(engine, "int8", None)
-    return replace(report, resources=sampler.summary(), int8=asdict(int8) if int8 is not None else None)
+    precision = "int8" if int8 is not None else getattr(engine, "precision", None) or "fp32"
+    return replace(
+        report,
+        resources=sampler.summary(),
+        int8=asdict(int8) if int8 is not None else None,
+        precision=precision,
+    )
 
 
 def _measure(source, engine, frames, batches, show, render, sampler) -> BenchReport:
@@ -150,6 +158,37 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> BenchRep
         "detect+render", pick, lambda frame: detect_and_draw(outputs, frame), show
     )
 
+    # forward + detection + full-resolution masks of one frame at batch 1 (preprocessed
+    # beforehand): the per-frame figure the original implementation's eval reports
+    frame_inputs = [
+        xp.asarray(preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype))
+        for frame in decoded[:MODEL_FRAMES]
+    ]
+
+    def forward_detect_masks(index):
+        result = infer(frame_inputs[index % len(frame_inputs)])
+        frame = decoded[index % len(decoded)]
+        detect(
+            result.loc[0],
+            result.conf[0],
+            result.mask[0],
+            result.proto[0],
+            priors,
+            frame_size=frame.shape[:2],
+            params=params,
+            image_size=size,
+            class_names=config.class_names,
+        ).full_masks()
+        if on_gpu:
+            engine.synchronize()
+
+    sampler.phase = "forward+detect+masks"
+    per_frame = (
+        _timed("forward+detect+masks", range(min(count, MODEL_FRAMES) + WARMUP), forward_detect_masks, show)
+        if spec.min_batch == 1
+        else None
+    )
+
     def sequential(frame):
         batch_input = preprocess_cpu([frame], pixel_format=PixelFormat.BGR, size=size).astype(spec.dtype)
         detect_and_draw(infer(xp.asarray(batch_input)), frame, "sequential")
@@ -185,6 +224,7 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> BenchRep
         stages=stage_stats,
         inference=inference_stats,
         sequential=SequentialStats(loop, sequential_fps),
+        forward_detect_masks=per_frame.summary() if per_frame is not None else None,
         pipelined=pipelined,
         bound_by=_bound(pipelined.fps, stage_fps, slowest, best_batch, sequential_fps, engine.device, cpu_ms),
         process=ProcessStats(
@@ -199,6 +239,11 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> BenchRep
                 for batch, series in inference.items()
             },
             "sequential": [round(v, 3) for v in sequential_series.latencies_ms],
+            **(
+                {"forward+detect+masks": [round(v, 3) for v in per_frame.latencies_ms]}
+                if per_frame is not None
+                else {}
+            ),
             "pipelined end-to-end": pipelined_samples,
         },
     )

@@ -79,6 +79,9 @@ class BenchReport:
     engine_choice: str | None = None
     machine: dict | None = None  # pipeline.measure.machine.machine_info()
     int8: dict | None = None  # an INT8 model's record: calibration, heads kept float (engines.quantize)
+    precision: str | None = None  # what the network ran in: int8, fp32, fp16, ...
+    # forward + detection + full-resolution masks, one frame at a time (None: fixed-batch engine)
+    forward_detect_masks: SeriesStats | None = None
 
     def to_dict(self) -> dict:
         """The ``--report`` JSON."""
@@ -102,6 +105,10 @@ class BenchReport:
             plain["machine"] = self.machine
         if self.int8 is not None:
             plain["int8"] = self.int8
+        if self.precision is not None:
+            plain["precision"] = self.precision
+        if self.forward_detect_masks is not None:
+            plain["forward_detect_masks"] = _series(self.forward_detect_masks)
         return plain
 
 
