@@ -28,8 +28,8 @@ def instance_rles(detections: Detections) -> list[dict[str, Any]]:
     detections = detections.to_numpy()
     height, width = detections.frame_size
     rles = []
-    for index in range(len(detections)):
-        y0, x0, window = detections.mask_window(index)
+    for index, bounds in enumerate(detections.mask_windows()):
+        y0, x0, window = detections.mask_window(index, bounds)
         full = np.zeros((height, width), dtype=bool)
         full[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
         rles.append(mask_to_rle(full))

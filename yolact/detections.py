@@ -152,25 +152,48 @@ class Detections:
     def mask_window_bounds(self, index: int) -> tuple[int, int, int, int]:
         """(y0, y1, x0, x1): the frame pixels where instance ``index``'s mask can be
         non-zero (empty when its low-resolution mask is all zero)."""
-        height, width = self.frame_size
-        proto_h, proto_w = self.masks_lowres.shape[1:]
-        lowres = self.masks_lowres[index]
-        xp = self.xp
-        rows = xp.nonzero(lowres.max(axis=1) > 0)[0]
-        cols = xp.nonzero(lowres.max(axis=0) > 0)[0]
-        if len(rows) == 0:
-            return 0, 0, 0, 0
-        y0, y1 = output_span(int(rows[0]), int(rows[-1]), proto_h, height)
-        x0, x1 = output_span(int(cols[0]), int(cols[-1]), proto_w, width)
-        return y0, y1, x0, x1
+        return self.mask_windows(self.masks_lowres[index : index + 1])[0]
 
-    def mask_window(self, index: int):
+    def mask_windows(self, masks_lowres=None) -> list[tuple[int, int, int, int]]:
+        """``mask_window_bounds`` of every instance (or of ``masks_lowres``), found together:
+        one pass over the masks and one transfer from the GPU, not one per instance."""
+        lowres = self.masks_lowres if masks_lowres is None else masks_lowres
+        if len(lowres) == 0:
+            return []
+        height, width = self.frame_size
+        proto_h, proto_w = lowres.shape[1:]
+        xp = self.xp
+        rows = lowres.max(axis=2) > 0  # [N, h]
+        cols = lowres.max(axis=1) > 0  # [N, w]
+        spans = xp.stack(
+            [
+                rows.argmax(axis=1),
+                proto_h - 1 - rows[:, ::-1].argmax(axis=1),
+                cols.argmax(axis=1),
+                proto_w - 1 - cols[:, ::-1].argmax(axis=1),
+                rows.any(axis=1),
+            ],
+            axis=1,
+        )
+        spans = spans.get() if xp is not np else spans
+        windows = []
+        for first_row, last_row, first_col, last_col, present in spans.tolist():
+            if not present:
+                windows.append((0, 0, 0, 0))
+                continue
+            y0, y1 = output_span(first_row, last_row, proto_h, height)
+            x0, x1 = output_span(first_col, last_col, proto_w, width)
+            windows.append((y0, y1, x0, x1))
+        return windows
+
+    def mask_window(self, index: int, bounds: tuple[int, int, int, int] | None = None):
         """Full-resolution mask of one instance, only where it can be non-zero.
 
         Returns (y0, x0, mask) with mask a bool [h, w] array such that the instance's
-        full-frame mask is ``mask`` placed at (y0, x0) and False elsewhere.
+        full-frame mask is ``mask`` placed at (y0, x0) and False elsewhere. ``bounds``:
+        its ``mask_windows()`` entry, when already known.
         """
-        y0, y1, x0, x1 = self.mask_window_bounds(index)
+        y0, y1, x0, x1 = bounds or self.mask_window_bounds(index)
         window = resize_bilinear(self.masks_lowres[index], self.frame_size, rows=(y0, y1), cols=(x0, x1))
         return y0, x0, window > 0.5
 
@@ -179,8 +202,8 @@ class Detections:
         xp = self.xp
         height, width = self.frame_size
         masks = xp.zeros((len(self), height, width), dtype=bool)
-        for index in range(len(self)):
-            y0, x0, window = self.mask_window(index)
+        for index, bounds in enumerate(self.mask_windows()):
+            y0, x0, window = self.mask_window(index, bounds)
             masks[index, y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
         return masks
 
@@ -197,9 +220,21 @@ def resize_bilinear(
     c0, c1 = cols or (0, out_w)
     y_low, y_high, y_weight = _source_taps(xp, r0, r1, in_h, out_h)
     x_low, x_high, x_weight = _source_taps(xp, c0, c1, in_w, out_w)
-    top = image[y_low][:, x_low] * (1 - x_weight) + image[y_low][:, x_high] * x_weight
-    bottom = image[y_high][:, x_low] * (1 - x_weight) + image[y_high][:, x_high] * x_weight
-    return top * (1 - y_weight[:, None]) + bottom * y_weight[:, None]
+    if r1 <= r0:
+        return xp.zeros((0, max(c1 - c0, 0)), dtype=image.dtype)
+    # along x once per source row the window reads (a few), then along y per output row:
+    # the same products and sums as interpolating each output pixel from its four taps
+    first = _source_row(r0, in_h, out_h)
+    band = image[first : _source_row(r1 - 1, in_h, out_h) + 2]
+    across = band[:, x_low] * (1 - x_weight) + band[:, x_high] * x_weight
+    return across[y_low - first] * (1 - y_weight[:, None]) + across[y_high - first] * y_weight[:, None]
+
+
+def _source_row(row: int, in_size: int, out_size: int) -> int:
+    """The low tap of output ``row``, on the host (as ``_source_taps`` computes it)."""
+    scale = np.float32(in_size / out_size)
+    source = max((np.float32(row) + np.float32(0.5)) * scale - np.float32(0.5), np.float32(0))
+    return min(int(source), in_size - 1)
 
 
 def _source_taps(xp, start: int, stop: int, in_size: int, out_size: int):

@@ -57,33 +57,39 @@ def _descending(xp, values, axis=-1):
 def top_k_descending(xp, values, k: int):
     """``_descending(values)[..., :k]`` along the last axis without stably sorting whole
     rows: the k-th largest value of each row is read from a plain (SIMD) sort, everything
-    above it is taken, and of the values tied with it the lowest indices (those a stable
-    sort puts first), so only k values per row are stably sorted. Quantized networks tie
-    many scores (an int8 model's softmax has ~255 levels), so ties at the cut are common."""
+    from it up is taken, and where that is more than k (ties with the k-th value) the
+    highest-index ties are dropped, as a stable sort would leave them last; only the k
+    chosen values per row are then stably sorted."""
     count = values.shape[-1]
     if xp is not np or k >= count or count <= 2 * k:  # a GPU sorts fast
         return _descending(xp, values)[..., :k]
     rows = values.reshape(-1, count)
     kth = np.sort(rows, axis=-1)[:, count - k, None]
-    chosen_mask = rows > kth
-    wanted = k - chosen_mask.sum(axis=-1)  # ties to take per row (>= 1)
-    tied_rows, tied_cols = np.nonzero(rows == kth)  # by row, then by index
-    row_starts = np.searchsorted(tied_rows, np.arange(len(rows)))
-    rank = np.arange(len(tied_rows)) - row_starts[tied_rows]  # among its row's ties
-    first = rank < wanted[tied_rows]
-    chosen_mask[tied_rows[first], tied_cols[first]] = True
+    chosen_mask = rows >= kth
+    excess = chosen_mask.sum(axis=-1) - k  # ties with the k-th value left outside the top k
+    if bool((excess > 0).any()):  # drop each such row's last ties: a stable sort puts them last
+        tied_rows, tied_cols = np.nonzero(rows == kth)  # by row, then by index
+        row_ends = np.searchsorted(tied_rows, np.arange(len(rows)), side="right")
+        from_end = row_ends[tied_rows] - 1 - np.arange(len(tied_rows))  # 0 for a row's last tie
+        dropped = from_end < excess[tied_rows]
+        chosen_mask[tied_rows[dropped], tied_cols[dropped]] = False
     if not bool((chosen_mask.sum(axis=-1) == k).all()):  # NaN scores: the full sort orders them
         return _descending(xp, values)[..., :k]
     chosen = np.nonzero(chosen_mask)[1].reshape(values.shape[:-1] + (k,))  # index order per row
     return np.take_along_axis(chosen, _descending(xp, np.take_along_axis(values, chosen, axis=-1)), axis=-1)
 
 
-def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections: int):
+def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections: int, min_score=None):
     """Per-class Fast NMS.
 
     Args:
         boxes: [n, 4] xyxy of the candidate priors.
         scores: [C, n] foreground class scores of those priors.
+        min_score: when given, only survivors scoring above it are returned (a display
+            threshold). Then each class needs only its candidates above it (at most
+            top_k): whether one survives depends only on the higher-ranked ones, so the
+            result is what the full computation keeps above ``min_score``, for a fraction
+            of the IoU work (classes are grouped by how many they need).
     Returns:
         (prior_indices, class_ids, scores) of the survivors, best first, at most
         ``max_detections``. A box is dropped when its IoU with any higher-scored box of
@@ -91,14 +97,75 @@ def fast_nms(boxes, scores, *, iou_threshold: float, top_k: int, max_detections:
         is itself dropped.
     """
     xp = get_array_module(boxes, scores)
-    order = top_k_descending(xp, scores, top_k)  # [C, k]
-    class_scores = xp.take_along_axis(scores, order, axis=1)
-    class_boxes = boxes[order]  # [C, k, 4]
-    keep = _not_suppressed(xp, class_boxes, iou_threshold)  # [C, k]
-    class_ids = xp.broadcast_to(xp.arange(scores.shape[0])[:, None], keep.shape)[keep]
-    prior_indices, kept_scores = order[keep], class_scores[keep]
+    num_classes = scores.shape[0]
+    if min_score is None:
+        groups = [(xp.arange(num_classes), top_k)]
+    else:
+        needed = (scores > min_score).sum(axis=1)
+        if xp is not np:  # one matrix for every class that can reach min_score (a GPU does not mind)
+            groups = [(xp.nonzero(needed > 0)[0], top_k)]
+        else:
+            # classes with more than top_k above min_score need their true top_k; the others
+            # only their candidates above it, grouped by the next power of two of their count
+            sizes = np.minimum(2 ** np.ceil(np.log2(np.maximum(needed, 1))).astype(np.int64), top_k)
+            sizes[needed == 0] = 0
+            sizes[needed > top_k] = -1
+            groups = [(np.nonzero(sizes == -1)[0], top_k)]
+            groups += [(np.nonzero(sizes == size)[0], int(size)) for size in np.unique(sizes[sizes > 0])]
+    parts = [
+        _survivors(xp, boxes, scores, rows, k, iou_threshold, min_score if k < top_k else None)
+        for rows, k in groups
+        if len(rows)
+    ]
+    if not parts:
+        empty = xp.zeros(0, xp.int64)
+        return empty, empty, xp.zeros(0, scores.dtype)
+    class_ids, ranks, prior_indices, kept_scores = (xp.concatenate(column) for column in zip(*parts))
+    if min_score is not None:
+        shown = kept_scores > min_score
+        class_ids, ranks, prior_indices, kept_scores = (
+            a[shown] for a in (class_ids, ranks, prior_indices, kept_scores)
+        )
+    if len(groups) > 1:  # back to class-major order, so that equal scores break ties as one matrix would
+        order = xp.lexsort(xp.stack([ranks, class_ids]))
+        class_ids, prior_indices, kept_scores = class_ids[order], prior_indices[order], kept_scores[order]
     best = _descending(xp, kept_scores)[:max_detections]
     return prior_indices[best], class_ids[best], kept_scores[best]
+
+
+def _survivors(xp, boxes, scores, rows, k: int, iou_threshold: float, above=None):
+    """(class ids, ranks, prior indices, scores) of the survivors of classes ``rows``, each
+    class limited to its k best (or, with ``above``, to its candidates scoring above it,
+    at most k of them), in class-major order."""
+    class_scores = scores[rows]
+    if above is None:
+        order = top_k_descending(xp, class_scores, k)  # [c, k]
+        valid = None
+    else:
+        order, valid = _ranked_above(class_scores, above, k)
+    class_scores = xp.take_along_axis(class_scores, order, axis=1)
+    keep = _not_suppressed(xp, boxes[order], iou_threshold)  # [c, k]
+    if valid is not None:
+        keep &= valid
+    class_ids = xp.broadcast_to(rows[:, None], keep.shape)[keep]
+    ranks = xp.broadcast_to(xp.arange(order.shape[1])[None, :], keep.shape)[keep]
+    return class_ids, ranks, order[keep], class_scores[keep]
+
+
+def _ranked_above(scores, above: float, k: int):
+    """Per row, the indices of the values above ``above`` (at most k of them) best first,
+    ties by index as a stable sort orders them, padded to k; and which entries are real.
+    Padding sits after every real entry, so it never suppresses one."""
+    rows, cols = np.nonzero(scores > above)  # by row, then by index
+    values = scores[rows, cols]
+    by_score = np.lexsort((cols, -values, rows))  # row, then best first, then lowest index
+    rows, cols = rows[by_score], cols[by_score]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    order = np.zeros((len(scores), k), np.int64)
+    valid = np.zeros((len(scores), k), bool)
+    order[rows, rank] = cols
+    valid[rows, rank] = True
+    return order, valid
 
 
 def _not_suppressed(xp, class_boxes, iou_threshold: float):

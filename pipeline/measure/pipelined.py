@@ -20,6 +20,8 @@ def pipelined_run(source, engine, frames: int, batch: int) -> tuple[PipelinedSta
     preset = load_pipeline_config("bench").replace(batch=batch)
     # the same engine again: a checkpoint needs its config, and the precision must match
     config, precision = getattr(engine, "config", None), getattr(engine, "precision", None)
+    if engine.name == "onnxruntime" and getattr(engine, "int8", None) is None:
+        precision = "fp32"  # a float file runs as it is, not as its INT8 twin (the CPU default)
     options = RunOptions(
         model=engine.model_path,
         backend=engine.name,
@@ -27,7 +29,9 @@ def pipelined_run(source, engine, frames: int, batch: int) -> tuple[PipelinedSta
         preset=preset,
         progress=False,
         config=config,
-        engine_options={"precision": precision} if precision and engine.name in ("torch", "openvino") else {},
+        engine_options={"precision": precision}
+        if precision and engine.name in ("torch", "openvino", "onnxruntime")
+        else {},
     )
     arrivals = _ArrivalSink()
     with Pipeline(

@@ -44,8 +44,8 @@ class MaskAnnotator:
         shown = detections.to_numpy().by_score(descending=False)
         colors = instance_colors(shown, self.color_lookup).astype(np.float32)
         alpha = np.float32(self.alpha)
-        for index in range(len(shown)):
-            y0, x0, window = shown.mask_window(index)
+        for index, bounds in enumerate(shown.mask_windows()):
+            y0, x0, window = shown.mask_window(index, bounds)
             if window.size == 0:
                 continue
             region = frame[y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]]

@@ -61,9 +61,10 @@ def overlay_arrays(
     colors[:count] = instance_colors(shown, color_lookup)
     label_rows = np.zeros((rows, 5), np.int32)
     bitmaps, offset = [], 0
+    if count:
+        windows[:count] = shown.mask_windows()
     for index in range(count):
         boxes[index] = shown.boxes_xyxy[index]
-        windows[index] = shown.mask_window_bounds(index)
         if labels is not None:
             bitmap = label_bitmap(label_text(shown, index, scores=labels.scores), labels.font_scale)
             x, y = label_origin(boxes[index], bitmap)
