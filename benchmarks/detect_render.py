@@ -4,7 +4,10 @@ Network outputs with the ResNet-50-550 shapes (19248 priors, 81 classes, 32 prot
 of 138x138) are synthesised so that exactly N priors carry a confident class (0.9);
 everything else is background. Detection runs the full algorithm with the 0.15 display
 threshold applied before mask assembly (as the original's display path); rendering
-draws the N instances.
+draws the N instances. Each row also records the pixels of the instances' mask windows
+(where their masks can be non-zero) and the rendering time per million of them: mask
+assembly and blending work inside the windows, so that figure stays level from 720p to 4K
+while the frame grows 9x.
 
     python benchmarks/detect_render.py [--repeats 20] [--out benchmarks/results]
 
@@ -97,6 +100,8 @@ def measure(repeats: int, device: str) -> list[dict]:
                 detect_ms.append((middle - started) * 1e3)
                 render_ms.append((done - middle) * 1e3)
                 shown = int((detections.scores > 0.15).sum())
+            windows = detections.to_numpy().mask_windows()
+            window_pixels = sum((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in windows)
             detect_ms, render_ms = detect_ms[2:], render_ms[2:]
             total = [d + r for d, r in zip(detect_ms, render_ms)]
             rows.append(
@@ -109,6 +114,11 @@ def measure(repeats: int, device: str) -> list[dict]:
                     "render_ms_p50": statistics.median(render_ms),
                     "total_ms_p50": statistics.median(total),
                     "total_ms_p95": float(np.percentile(total, 95)),
+                    # what mask assembly and blending touch: the instances' windows, not the frame
+                    "mask_window_megapixels": window_pixels / 1e6,
+                    "render_ms_per_window_megapixel": (
+                        statistics.median(render_ms) / (window_pixels / 1e6) if window_pixels else None
+                    ),
                 }
             )
             print(

@@ -97,3 +97,38 @@ def test_top_k_selection_equals_sorting_everything(seed, rows, count, k, levels)
     expected = _descending(np, values)[..., :k]
     np.testing.assert_array_equal(top_k_descending(np, values, k), expected)
     np.testing.assert_array_equal(top_k_descending(np, values[0], k), expected[0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 12),
+    st.integers(1, 300),
+    st.sampled_from([4, 16, 200]),
+    st.sampled_from([3, 50, 1000]),
+    st.sampled_from([0.1, 0.5, 0.9]),
+)
+def test_fast_nms_above_a_threshold_is_the_full_result_cut_there(seed, classes, count, top_k, levels, cut):
+    """Per-class groups of only the candidates above min_score (a display threshold) keep
+    exactly what the one-matrix computation keeps above it, in the same order, ties and
+    the max_detections cut included (few score levels make many ties)."""
+    rng = np.random.default_rng(seed)
+    top_left = rng.uniform(0, 0.8, (count, 2))
+    boxes = np.concatenate([top_left, top_left + rng.uniform(0.02, 0.4, (count, 2))], axis=1)
+    scores = (rng.integers(0, levels, (classes, count)) / levels).astype(np.float32)
+    common = dict(iou_threshold=0.5, top_k=top_k, max_detections=int(rng.integers(1, 60)))
+    full = fast_nms(boxes.astype(np.float32), scores, **common)
+    shown = full[2] > cut
+    above = fast_nms(boxes.astype(np.float32), scores, min_score=cut, **common)
+    for got, expected in zip(above, full):
+        np.testing.assert_array_equal(got, expected[shown])
+
+
+def test_transposed_is_a_contiguous_transpose():
+    from yolact.array_module import transposed
+
+    for dtype in (np.float32, np.float16, np.int64):
+        matrix = np.arange(7 * 81).reshape(7, 81).astype(dtype)[:, 1:]
+        result = transposed(np, matrix)
+        assert result.flags.c_contiguous and result.dtype == dtype
+        np.testing.assert_array_equal(result, matrix.T)

@@ -91,7 +91,16 @@ class Detections:
         )
 
     def select(self, keep) -> Detections:
-        """A subset by boolean mask or index array (order kept)."""
+        """A subset by boolean mask or index array (order kept); itself when that is all of
+        them in order (these are immutable: no copy of the masks needed)."""
+        xp = self.xp
+        if (
+            hasattr(keep, "dtype")
+            and keep.ndim == 1
+            and len(keep) == len(self)
+            and (bool(keep.all()) if keep.dtype == bool else bool((keep == xp.arange(len(self))).all()))
+        ):
+            return self
         return Detections(
             self.boxes_xyxy[keep],
             self.scores[keep],

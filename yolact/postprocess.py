@@ -78,8 +78,7 @@ def detect(
     """
     xp = get_array_module(loc, conf, proto)
     proto_h, proto_w, _ = proto.shape
-    foreground = transposed(xp, conf)[1:]  # [C, P]: per-class rows are contiguous
-    candidates = xp.nonzero(foreground.max(axis=0) > params.conf_thresh)[0]
+    candidates = xp.nonzero(conf[:, 1:].max(axis=1) > params.conf_thresh)[0]
     if len(candidates) == 0:
         return Detections.empty(frame_size, proto_h, xp, class_names)
     # detection math is float32 whatever the network ran in: fp16 boxes are off by up to
@@ -87,9 +86,15 @@ def detect(
     boxes = decode_boxes(
         loc[candidates].astype(xp.float32), priors[candidates].astype(xp.float32), params.variances
     )
-    scores = (foreground if len(candidates) == conf.shape[0] else foreground[:, candidates]).astype(
-        xp.float32, copy=False
-    )  # [C, n]
+    # [C, n], each class's row contiguous: a trained model leaves a few candidates (transpose
+    # them); untrained or crowded ones up to every prior (transpose all, by blocks, then pick)
+    if len(candidates) * 4 < conf.shape[0]:
+        scores = transposed(xp, conf[candidates, 1:].astype(xp.float32))
+    else:
+        every = transposed(xp, conf)[1:]
+        scores = (every if len(candidates) == len(conf) else every[:, candidates]).astype(
+            xp.float32, copy=False
+        )
     if params.nms is NmsKind.FAST:
         keep, class_ids, kept_scores = fast_nms(
             boxes,

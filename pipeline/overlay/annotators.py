@@ -132,6 +132,8 @@ class Overlay:
 
     def annotate(self, frame, detections: Detections):
         shown = self.visible(detections)
+        if not on_device(frame):  # in drawing order once: each annotator's reordering is then free
+            shown = shown.to_numpy().by_score(descending=False)
         if on_device(frame):
             return draw_on_device(frame, shown, masks=self.masks, boxes=self.boxes, labels=self.labels)
         for annotator in (self.masks, self.boxes, self.labels):
