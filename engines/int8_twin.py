@@ -1,7 +1,7 @@
 """The CPU's default precision for a float ONNX model: its INT8 twin, built once.
 
 ResNet-50-550 runs 3-4x faster in INT8 than in fp32 on a CPU with VNNI, and the bundled
-model loses 0.2 mask AP (assets/MODEL_CARD.md), so a CPU run without ``--precision``
+model loses no mask AP (69.9 in both, assets/MODEL_CARD.md), so a CPU run without ``--precision``
 quantizes the model once — calibrated on frames of the run's video when it has one, on
 synthetic scenes otherwise — checks the result against the float model on frames the
 calibration did not see (``engines.int8_check``) and caches the file and the verdict under

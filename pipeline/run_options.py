@@ -34,7 +34,7 @@ def bundled_model_for(
     *, backend: str = "auto", device: str | None = None, precision: str | None = None
 ) -> Path:
     """Which bundled file a run without --model uses: the INT8 one where the engine runs on
-    the CPU (ONNX Runtime or OpenVINO: 1.25x the FPS of fp32 for 0.2 mask AP, see
+    the CPU (ONNX Runtime or OpenVINO: 1.25x the FPS of fp32, no mask AP lost, see
     assets/MODEL_CARD.md) unless another --precision is asked for, the fp32 one on GPUs."""
     return resolve_model(None, backend=backend, device=device, precision=precision)[0]
 
