@@ -1,0 +1,208 @@
+"""ByteTrack-style instance tracking for one stream.
+
+Each frame: every track's box is predicted by its Kalman filter to the frame's time;
+detections above ``high_score`` are matched first, to confirmed and lost tracks, by a
+cost mixing box IoU (predicted box vs detected box) and mask IoU at prototype resolution
+(the track's last mask vs the detection's; no full-size masks); the tracks still
+unmatched then get a second chance with the detections between ``low_score`` and
+``high_score`` (an occluded object scores low: this keeps its id), by box IoU alone;
+tentative tracks (born last frame) match what is left. Unmatched confirmed tracks become
+lost and are removed after ``max_lost_frames`` frames or ``max_lost_seconds`` seconds
+(live streams drop frames: time comes from the frames' timestamps); unmatched detections
+above ``new_track_score`` start tentative tracks, confirmed (given an id) when matched
+again. One ``Tracker`` per stream: batching streams together never mixes their ids.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.tracking.assignment import assign
+from pipeline.tracking.kalman import KalmanBoxes
+from yolact.array_module import get_array_module
+from yolact.detections import Detections
+
+UNTRACKED = -1
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerOptions:
+    high_score: float = 0.5  # first association stage, and the floor for new tracks' parents
+    low_score: float = 0.15  # second stage: detections in [low_score, high_score)
+    new_track_score: float = 0.6
+    min_iou: float = 0.2  # combined IoU a first-stage match needs (cost <= 1 - min_iou)
+    min_iou_low: float = 0.5  # box IoU a second-stage (low score) match needs
+    mask_weight: float = 0.3  # share of mask IoU in the combined IoU
+    max_lost_frames: int = 30
+    max_lost_seconds: float = 1.0
+    per_class: bool = False  # match only within a class
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.low_score <= self.high_score <= 1:
+            raise ValueError("tracking: need 0 <= low_score <= high_score <= 1")
+        if not 0 <= self.mask_weight <= 1:
+            raise ValueError("tracking: mask_weight must be in [0, 1]")
+
+
+class TrackState(enum.Enum):
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    LOST = "lost"
+
+
+@dataclass
+class Track:
+    """One object followed across frames (internal, mutable)."""
+
+    track_id: int  # UNTRACKED until confirmed
+    class_id: int
+    state: TrackState
+    mask: object  # flat bool-as-float32 mask at prototype resolution (the detections' xp)
+    last_frame: int
+    last_time: float
+
+
+class Tracker:
+    """The tracks of one stream; ``update`` once per frame, in order."""
+
+    def __init__(self, options: TrackerOptions | None = None, *, frame_interval: float = 1 / 30):
+        self.options = options or TrackerOptions()
+        self.frame_interval = frame_interval
+        self.tracks: list[Track] = []
+        self.kalman = KalmanBoxes.empty()
+        self.frame = -1
+        self.time = 0.0
+        self.next_id = 1
+
+    def update(self, detections: Detections, timestamp: float | None = None) -> np.ndarray:
+        """Track ids [N] for this frame's detections (UNTRACKED: not part of a confirmed track)."""
+        options = self.options
+        self.frame += 1
+        now = timestamp if timestamp is not None else self.frame * self.frame_interval
+        first_frame = self.frame == 0
+        xp = get_array_module(detections.masks_lowres)
+        host = detections.to_numpy()
+        boxes = host.boxes_xyxy.astype(np.float64)
+        scores, class_ids = host.scores, host.class_ids
+        pixels = detections.masks_lowres.shape[1] * detections.masks_lowres.shape[2]
+        masks = (detections.masks_lowres > 0.5).reshape(len(detections), pixels).astype(xp.float32)
+        ids = np.full(len(detections), UNTRACKED, np.int64)
+        self._expire(now)
+        # every track's filter stands at the previous frame's time: move them all on to now
+        dt = np.full(len(self.tracks), max(now - self.time, 0.0) / self.frame_interval)
+        predicted = self.kalman.predict(dt) if len(self.tracks) else self.kalman
+        states = np.array([track.state for track in self.tracks], dtype=object)
+        high = np.nonzero(scores >= options.high_score)[0]
+        low = np.nonzero((scores >= options.low_score) & (scores < options.high_score))[0]
+        established = np.nonzero(states != TrackState.TENTATIVE)[0]
+        tentative = np.nonzero(states == TrackState.TENTATIVE)[0]
+        matches: list[tuple[int, int]] = []
+
+        def match(track_rows, detection_rows, min_iou, mask_weight):
+            cost = 1 - self._similarity(
+                predicted, masks, boxes, class_ids, track_rows, detection_rows, mask_weight
+            )
+            pairs, left_tracks, left_detections = assign(cost, 1 - min_iou)
+            matches.extend((int(track_rows[t]), int(detection_rows[d])) for t, d in pairs)
+            return track_rows[left_tracks], detection_rows[left_detections]
+
+        left_tracks, left_high = match(established, high, options.min_iou, options.mask_weight)
+        still_tracked = np.array(
+            [t for t in left_tracks if self.tracks[t].state is TrackState.CONFIRMED], np.int64
+        )
+        match(still_tracked, low, options.min_iou_low, 0.0)
+        _, unmatched_high = match(tentative, left_high, options.min_iou, options.mask_weight)
+
+        matched_tracks = np.array([t for t, _ in matches], np.int64)
+        matched_detections = np.array([d for _, d in matches], np.int64)
+        corrected = predicted.select(matched_tracks).update(boxes[matched_detections])
+        kalman = predicted.replace(matched_tracks, corrected)
+        for track_row, detection_row in matches:
+            track = self.tracks[track_row]
+            if track.track_id == UNTRACKED:
+                track.track_id, self.next_id = self.next_id, self.next_id + 1
+            track.state = TrackState.CONFIRMED
+            track.mask, track.last_frame, track.last_time = masks[detection_row], self.frame, now
+            ids[detection_row] = track.track_id
+        matched = set(matched_tracks.tolist())
+        keep = []
+        for row, track in enumerate(self.tracks):
+            if row in matched:
+                keep.append(row)
+                continue
+            if track.state is TrackState.TENTATIVE:
+                continue  # seen once, never again: noise
+            track.state = TrackState.LOST
+            keep.append(row)
+        born = [d for d in unmatched_high.tolist() if scores[d] >= options.new_track_score]
+        self.tracks = [self.tracks[row] for row in keep]
+        self.kalman = kalman.select(np.array(keep, np.int64)).concat(KalmanBoxes.start(boxes[born]))
+        for detection_row in born:
+            track = Track(
+                UNTRACKED,
+                int(class_ids[detection_row]),
+                TrackState.TENTATIVE,
+                masks[detection_row],
+                self.frame,
+                now,
+            )
+            if first_frame:  # nothing to confirm against on a stream's first frame
+                track.track_id, self.next_id = self.next_id, self.next_id + 1
+                track.state = TrackState.CONFIRMED
+                ids[detection_row] = track.track_id
+            self.tracks.append(track)
+        self.time = now
+        return ids
+
+    def _expire(self, now: float) -> None:
+        """Forget lost tracks unseen for more than max_lost_frames frames or max_lost_seconds."""
+        options = self.options
+        keep = [
+            row
+            for row, track in enumerate(self.tracks)
+            if track.state is not TrackState.LOST
+            or (
+                self.frame - track.last_frame <= options.max_lost_frames
+                and now - track.last_time <= options.max_lost_seconds
+            )
+        ]
+        if len(keep) < len(self.tracks):
+            self.tracks = [self.tracks[row] for row in keep]
+            self.kalman = self.kalman.select(np.array(keep, np.int64))
+
+    def _similarity(self, predicted, masks, boxes, class_ids, track_rows, detection_rows, mask_weight):
+        """Combined IoU [T, D] of the chosen tracks and detections (0 across classes when per_class)."""
+        if len(track_rows) == 0 or len(detection_rows) == 0:
+            return np.zeros((len(track_rows), len(detection_rows)))
+        box_iou = _box_iou(predicted.boxes_xyxy()[track_rows], boxes[detection_rows])
+        similarity = box_iou
+        if mask_weight > 0:
+            xp = get_array_module(masks)
+            track_masks = xp.stack([self.tracks[t].mask for t in track_rows])
+            mask_iou = _mask_iou(xp, track_masks, masks[xp.asarray(detection_rows)])
+            similarity = (1 - mask_weight) * box_iou + mask_weight * mask_iou
+        if self.options.per_class:
+            track_classes = np.array([self.tracks[t].class_id for t in track_rows])
+            similarity = np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
+        return similarity
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    intersection = np.clip(bottom_right - top_left, 0, None).prod(axis=2)
+    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
+    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
+    union = area_a[:, None] + area_b[None, :] - intersection
+    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+
+
+def _mask_iou(xp, a, b) -> np.ndarray:
+    """IoU of flat 0/1 masks a [T, P] and b [D, P], on their device, returned on the host."""
+    intersection = a @ b.T
+    union = a.sum(axis=1)[:, None] + b.sum(axis=1)[None, :] - intersection
+    iou = intersection / xp.maximum(union, 1)
+    return iou.get() if xp is not np else iou
