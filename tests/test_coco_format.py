@@ -54,3 +54,11 @@ def test_coco_results():
         {"size": results[0]["segmentation"]["size"], "counts": results[0]["segmentation"]["counts"].encode()}
     )
     assert area == two_instances().full_masks()[0].sum()
+
+
+def test_json_line_carries_track_ids_when_the_run_tracks():
+    untracked = json.loads(to_json_line(two_instances(), frame_index=0, masks=False))["detections"]
+    assert all("track_id" not in item for item in untracked)
+    tracked = two_instances().with_track_ids([4, -1])
+    items = json.loads(to_json_line(tracked, frame_index=0, masks=False))["detections"]
+    assert [item["track_id"] for item in items] == [4, -1]

@@ -79,3 +79,14 @@ def test_to_supervision():
     assert converted.class_id.tolist() == [1, 0, 1]
     assert converted.data["class_name"].tolist() == ["dog", "cat", "dog"]
     assert len(Detections.empty((8, 8), 4).to_supervision()) == 0
+
+
+def test_track_ids_follow_every_selection():
+    tracked = three().with_track_ids([7, -1, 3])
+    assert tracked.track_ids.dtype == np.int64 and three().track_ids is None
+    assert tracked.by_score().track_ids.tolist() == [7, 3, -1]
+    assert tracked.filter(min_score=0.6).track_ids.tolist() == [7, 3]
+    assert tracked[1:].track_ids.tolist() == [-1, 3] and tracked[2].track_ids.tolist() == [3]
+    assert tracked.to_numpy().track_ids is tracked.track_ids
+    with pytest.raises(ValueError, match="track_ids must have 3 rows"):
+        three().with_track_ids([1, 2])

@@ -157,3 +157,25 @@ def test_color_lookup_is_read_from_yaml_text():
     assert RenderOptions(color_lookup="index").color_lookup is ColorLookup.INDEX
     with pytest.raises(ConfigError, match="color_lookup: must be one of class, index"):
         RenderOptions(color_lookup="rainbow")
+
+
+def test_track_colours_and_ids_in_labels():
+    from pipeline.overlay.colors import instance_colors
+    from pipeline.overlay.labels import label_text
+
+    first = one_square(class_id=0).with_track_ids([5])
+    later = one_square(class_id=1, box=(2, 2, 20, 20)).with_track_ids([5])  # same object, relabelled
+    other = one_square(class_id=0).with_track_ids([6])
+    untracked = one_square(class_id=0).with_track_ids([-1])
+    colors = {
+        name: instance_colors(d, ColorLookup.TRACK)[0].tolist()
+        for name, d in (("first", first), ("later", later), ("other", other), ("untracked", untracked))
+    }
+    assert colors["first"] == colors["later"] != colors["other"]
+    assert colors["untracked"] == list(class_color(0))
+    assert instance_colors(one_square(), ColorLookup.TRACK)[0].tolist() == list(class_color(0))
+    assert label_text(first, 0, scores=True) == "#5 cat 0.90"
+    assert label_text(untracked, 0, scores=False) == "cat"
+    frame = np.full((32, 32, 3), GREY, np.uint8)
+    draw_overlay(frame, first, RenderOptions(color_lookup="track"))
+    assert (frame != GREY).any()

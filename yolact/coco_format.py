@@ -55,6 +55,8 @@ def to_json_record(
             "score": round(float(detections.scores[index]), 5),
             "box_xyxy": [int(v) for v in detections.boxes_xyxy[index]],
         }
+        if detections.track_ids is not None:
+            item["track_id"] = int(detections.track_ids[index])
         if masks:
             item["mask_rle"] = rles[index]
         instances.append(item)

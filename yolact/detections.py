@@ -8,6 +8,7 @@ the original's bilinear upsampling (align_corners=False) and the 0.5 threshold.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class Detections:
         the original). scores: float32 [N], best first. class_ids: int64 [N], 0-based
         (class_names[i]; background excluded). masks_lowres: float32 [N, Hp, Wp] mask
         probabilities at prototype resolution, cropped. frame_size: (H, W).
+        track_ids: int64 [N] host array when the run tracks (-1: not part of a confirmed
+        track), else None.
     """
 
     boxes_xyxy: Any
@@ -44,9 +47,12 @@ class Detections:
     masks_lowres: Any
     frame_size: tuple[int, int]
     class_names: tuple[str, ...] = field(default=(), compare=False)
+    track_ids: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         count = len(self.scores)
+        if self.track_ids is not None and len(self.track_ids) != count:
+            raise ValueError(f"track_ids must have {count} rows")
         if tuple(self.boxes_xyxy.shape) != (count, 4):
             raise ValueError(f"boxes_xyxy must be [{count}, 4], got {tuple(self.boxes_xyxy.shape)}")
         if len(self.class_ids) != count or self.masks_lowres.ndim != 3 or len(self.masks_lowres) != count:
@@ -108,6 +114,7 @@ class Detections:
             self.masks_lowres[keep],
             self.frame_size,
             self.class_names,
+            None if self.track_ids is None else self.track_ids[_to_host(keep)],
         )
 
     def filter(self, *, min_score: float = 0.0, class_ids=None) -> Detections:
@@ -152,7 +159,12 @@ class Detections:
             *(a.get() for a in (self.boxes_xyxy, self.scores, self.class_ids, self.masks_lowres)),
             self.frame_size,
             self.class_names,
+            self.track_ids,
         )
+
+    def with_track_ids(self, track_ids) -> Detections:
+        """The same detections with their track ids (int64 [N] on the host)."""
+        return dataclasses.replace(self, track_ids=np.asarray(track_ids, np.int64))
 
     def label(self, index: int) -> str:
         class_id = int(self.class_ids[index])
@@ -215,6 +227,11 @@ class Detections:
             y0, x0, window = self.mask_window(index, bounds)
             masks[index, y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
         return masks
+
+
+def _to_host(index):
+    """An index or mask for the host-side track ids (CuPy indexes are copied over)."""
+    return index.get() if type(index).__module__.startswith("cupy") else index
 
 
 def resize_bilinear(

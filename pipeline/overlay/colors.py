@@ -21,8 +21,15 @@ def class_color(class_id: int) -> tuple[int, int, int]:
 
 def instance_colors(detections: Detections, lookup: ColorLookup) -> np.ndarray:
     """uint8 [N, 3] BGR, one row per instance of ``detections`` (host arrays)."""
-    if lookup is ColorLookup.CLASS:
-        keys = [int(class_id) for class_id in detections.to_numpy().class_ids]
+    host = detections.to_numpy()
+    if lookup is ColorLookup.TRACK and host.track_ids is not None:
+        # untracked instances (-1) take their class's colour, tracked ones their id's
+        keys = [
+            int(track) + 1000 if track >= 0 else int(class_id)
+            for track, class_id in zip(host.track_ids, host.class_ids)
+        ]
+    elif lookup in (ColorLookup.CLASS, ColorLookup.TRACK):
+        keys = [int(class_id) for class_id in host.class_ids]
     else:
         keys = list(range(len(detections)))
     return np.array([class_color(key) for key in keys], np.uint8).reshape(-1, 3)

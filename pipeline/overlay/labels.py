@@ -16,6 +16,8 @@ LABEL_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 def label_text(detections: Detections, index: int, *, scores: bool) -> str:
     name = detections.label(index)
+    if detections.track_ids is not None and detections.track_ids[index] >= 0:
+        name = f"#{int(detections.track_ids[index])} {name}"
     return f"{name} {float(detections.scores[index]):.2f}" if scores else name
 
 

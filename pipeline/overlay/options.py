@@ -12,6 +12,7 @@ class ColorLookup(ConfigEnum):
 
     CLASS = "class"  # one colour per class: the same kind of thing looks the same
     INDEX = "index"  # one per instance, in drawing order: neighbours of one class differ
+    TRACK = "track"  # one per track id: an object keeps its colour across frames (class without ids)
 
 
 @dataclass(frozen=True, slots=True)
