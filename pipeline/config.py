@@ -14,6 +14,7 @@ from pathlib import Path
 from pipeline.sources.network import NetworkOptions
 from pipeline.overlay.options import RenderOptions
 from pipeline.sinks.video_file import VideoEncoding
+from pipeline.tracking.tracker import TrackerOptions
 from yolact.config_schema import ConfigEnum, build_dataclass, load_preset_yaml, require
 
 
@@ -46,6 +47,7 @@ class PipelineConfig:
     network: NetworkOptions = NetworkOptions()
     on_resolution_change: ResolutionChange = ResolutionChange.SCALE  # a stream changing size
     video: VideoEncoding = VideoEncoding()  # annotated video files
+    tracking: TrackerOptions = TrackerOptions()  # instance ids across frames (off unless enabled)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", RunMode.parse(self.mode, "mode"))

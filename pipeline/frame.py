@@ -177,6 +177,7 @@ class OutputSlot:
     index: int
     frame: HeldFrame | None = None
     detections: Detections | None = None
+    ready: object = None  # GPU runs, between detection and tracking: the detections' event
 
 
 class RunRings(NamedTuple):
@@ -184,6 +185,7 @@ class RunRings(NamedTuple):
     batches: Ring
     results: Ring
     outputs: Ring
+    detected: Ring | None = None  # detection → tracking, when the run tracks
 
 
 def allocate_rings(
@@ -196,6 +198,7 @@ def allocate_rings(
     input_shape: tuple[int, int, int],
     dtype,
     on_gpu: bool,
+    tracking: bool = False,
 ) -> RunRings:
     """Every ring of a run with its slots, allocated once. Recorded files get BLOCK frame
     rings deep enough for the frames in flight; live sources DROP_OLDEST ones within an
@@ -203,7 +206,7 @@ def allocate_rings(
     import threading
 
     shared = threading.Condition()  # the batcher waits on all frame rings at once
-    in_flight = 2 * max_batch + 4  # frames between batcher and sink
+    in_flight = 2 * max_batch + 4 + (max_batch + 2 if tracking else 0)  # frames between batcher and sink
     depth = frame_ring_capacity + (0 if live else in_flight)
     frames = [
         Ring(
@@ -228,4 +231,5 @@ def allocate_rings(
         batches,
         Ring("results", [ResultSlot(k) for k in range(2)]),
         Ring("outputs", [OutputSlot(k) for k in range(max_batch + 2)]),
+        Ring("detected", [OutputSlot(k) for k in range(max_batch + 2)]) if tracking else None,
     )

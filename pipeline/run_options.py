@@ -64,7 +64,7 @@ def resolve_model(
     choice = choose_backend(path, backend=backend, device=device)
     if choice.device != "cpu" or choice.backend not in CPU_INT8_BACKENDS or path.suffix.lower() != ".onnx":
         return path, precision
-    if model is None:
+    if model is None or path.resolve() == default_model().resolve():  # the bundled model ships its twin
         int8 = default_model("int8")
         return (int8 if int8.is_file() else path), None
     from engines.int8_twin import int8_twin
@@ -100,6 +100,7 @@ class RunOptions:
     on_resolution_change: str | None = None  # "scale" or "split" (overrides the preset)
     engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
     decode: str = "auto"  # "auto" (NVDEC on GPU runs where possible), "cpu" (PyAV), "nvdec"
+    track: bool | None = None  # instance ids across frames (None: the preset's tracking.enabled)
     console: Console | None = None  # status and progress lines; None: stderr (progress as above)
 
     def pipeline_config(self, *, live: bool) -> PipelineConfig:
@@ -110,6 +111,8 @@ class RunOptions:
         network = config.network
         if self.network_overrides:
             network = dataclasses.replace(network, **self.network_overrides)
+        if self.track is not None:
+            config = config.replace(tracking=dataclasses.replace(config.tracking, enabled=self.track))
         return config.replace(
             batch=self.batch,
             score_threshold=self.score_threshold,

@@ -22,7 +22,7 @@ from pipeline.runner import Pipeline, RunOptions
 pytestmark = pytest.mark.skipif(compiler_missing() is not None, reason=str(compiler_missing()))
 
 
-def _run(monkeypatch, *, gpu: bool, batch: int):
+def _run(monkeypatch, *, gpu: bool, batch: int, track: bool | None = None):
     recorder = Recorder()
     if gpu:
         fake_cupy.install(monkeypatch)
@@ -31,7 +31,7 @@ def _run(monkeypatch, *, gpu: bool, batch: int):
             return StandInCudaEngine(model), SimpleNamespace(reason="stand-in")
 
         monkeypatch.setattr("pipeline.runner.create_engine", standin_engine)
-    options = RunOptions(model=default_model(), batch=batch, progress=False)
+    options = RunOptions(model=default_model(), batch=batch, progress=False, track=track)
     with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
         summary = pipeline.run()
         on_gpu = pipeline.engine.device == "cuda"
@@ -46,6 +46,19 @@ def test_gpu_runtime_on_the_standin_matches_the_cpu_runtime_frame_by_frame(monke
     cpu_frames = _run(monkeypatch, gpu=False, batch=batch)
     gpu_frames = _run(monkeypatch, gpu=True, batch=batch)
     assert_gpu_run_matches(cpu_frames, gpu_frames)
+
+
+def test_gpu_tracking_on_the_standin_matches_the_cpu_tracking(monkeypatch):
+    """The track stage on a GPU run waits for detection's event, tracks with device masks
+    and draws with the kernel: the same ids and the same pixels as the CPU run."""
+    from pipeline.overlay import RenderOptions
+
+    cpu_frames = _run(monkeypatch, gpu=False, batch=4, track=True)
+    gpu_frames = _run(monkeypatch, gpu=True, batch=4, track=True)
+    assert_gpu_run_matches(cpu_frames, gpu_frames, render=RenderOptions(color_lookup="track"))
+    cpu_ids = [sorted(d.track_ids.tolist()) for _, _, d in cpu_frames]
+    assert cpu_ids == [sorted(d.track_ids.tolist()) for _, _, d in gpu_frames]
+    assert max(max(ids, default=0) for ids in cpu_ids) >= 1
 
 
 def test_standin_refuses_what_a_gpu_would_refuse(monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 
 from pipeline.tracking.tracker import UNTRACKED, Tracker, TrackerOptions
 from yolact.detections import Detections
+from yolact.errors import ConfigError
 
 FRAME = (240, 320)
 PROTO = 40  # prototype resolution of these detections: 1/8 of the frame
@@ -123,6 +124,8 @@ def test_per_class_matching():
     assert per_class.update(frame_of((*box_at(51, 50), 0.9, 1))).tolist() == [UNTRACKED]
 
 
-def test_bad_options_are_refused():
-    with pytest.raises(ValueError, match="low_score <= high_score"):
+def test_bad_options_are_refused_naming_the_key():
+    with pytest.raises(ConfigError, match="tracking.low_score.*low_score <= high_score"):
         TrackerOptions(low_score=0.6, high_score=0.5)
+    with pytest.raises(ConfigError, match="tracking.min_iou"):
+        TrackerOptions(min_iou=1.5)

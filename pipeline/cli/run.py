@@ -87,6 +87,12 @@ def add_parser(subparsers) -> None:
         help="video outputs when a stream changes size: scale to the first size (default) or split into "
         ".partN files",
     )
+    parser.add_argument(
+        "--track",
+        action="store_true",
+        help="give every object an id that survives from frame to frame (track_id in JSONL, colour and "
+        "#id in the overlay); tuning: the preset's tracking: section",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
@@ -107,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         network_overrides=_network_overrides(args),
         engine_options={"precision": args.precision} if args.precision else {},
         decode=args.decode,
+        track=True if args.track else None,
     )
     pipeline = Pipeline(args.source, args.output or ["null"], options)
     with forward_signals(pipeline.interrupt, pipeline.interrupts):

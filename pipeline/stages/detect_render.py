@@ -25,13 +25,16 @@ class DetectRenderStage(Stage):
         image_size: int,
         class_names,
         render: RenderOptions | None,
+        draws: bool = True,
+        name: str = "detect+render",
         **kwargs,
     ):
-        super().__init__("detect+render", **kwargs)
+        super().__init__(name, **kwargs)
         self.result_ring, self.output_ring = result_ring, output_ring
         self.priors, self.params, self.image_size = priors, params, image_size
         self.class_names = tuple(class_names)
         self.overlay = Overlay.from_options(render) if render is not None else None
+        self.draws = draws  # False: a later stage (tracking) draws; this one only detects
 
     def process(self) -> None:
         with self.stream_context():
@@ -52,11 +55,13 @@ class DetectRenderStage(Stage):
                         image_size=self.image_size,
                         class_names=self.class_names,
                     )
-                    self.draw(frame, detections)
+                    if self.draws:
+                        self.draw(frame, detections)
                     out = self.acquire(self.output_ring)
                     if out is None:
                         return
                     out.frame, out.detections = held, detections
+                    out.ready = None if self.draws else self.detected()
                     self.output_ring.publish(out)
                 frames = len(result.frames)
                 result.frames, result.outputs = [], None
@@ -68,6 +73,10 @@ class DetectRenderStage(Stage):
 
     def wait_for(self, result: ResultSlot) -> None:
         """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
+
+    def detected(self):
+        """What a later stage waits on before reading the detections (GPU runs: an event)."""
+        return None
 
     def draw(self, frame: FrameSlot, detections: Detections) -> None:
         """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer

@@ -15,6 +15,7 @@ from pipeline.gpu import StageStream, cupy_module
 from pipeline.preprocess import PixelFormat, preprocess_gpu, yuv_to_bgr_gpu
 from pipeline.stages.batch import BatchStage
 from pipeline.stages.detect_render import DetectRenderStage
+from pipeline.stages.track import TrackStage
 from yolact.detections import Detections
 
 
@@ -53,6 +54,9 @@ class GpuDetectRenderStage(DetectRenderStage):
     def wait_for(self, result: ResultSlot) -> None:
         self._stream.wait(result.ready)
 
+    def detected(self):
+        return self._stream.record()  # tracking reads these detections on its own stream
+
     def draw(self, frame: FrameSlot, detections: Detections) -> None:
         """Render on the device and copy the result into the pinned ``frame.rendered``:
         a BGR frame in place; a YUV frame (I420, NV12) converted into a BGR device frame first."""
@@ -83,3 +87,16 @@ def download(device_array, pinned_host, stream) -> None:
             cupy.cuda.runtime.memcpyDeviceToHost,
             stream.ptr,
         )
+
+
+class GpuTrackStage(TrackStage, GpuDetectRenderStage):
+    """Tracking on a GPU run: waits for detection's event on its own stream, tracks (box
+    math on the host, mask IoU on the device), draws with the render kernel."""
+
+    def stream_context(self):
+        self._stream = StageStream()
+        return self._stream
+
+    def wait_for(self, slot) -> None:
+        if slot.ready is not None:
+            self._stream.wait(slot.ready)

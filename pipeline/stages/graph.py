@@ -1,5 +1,6 @@
 """The stage graph of a run: its rings and one thread per stage, wired in data-flow order
-(decode per source → batch → infer → detect+render → sink), the GPU variants on CUDA."""
+(decode per source → batch → infer → detect+render → sink; with tracking, detect → track
+(tracking and drawing) → sink), the GPU variants on CUDA."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pipeline.stages.decode import DecodeStage
 from pipeline.stages.detect_render import DetectRenderStage
 from pipeline.stages.infer import InferStage
 from pipeline.stages.sink import SinkStage
+from pipeline.stages.track import TrackStage
 
 
 class StageGraph(NamedTuple):
@@ -40,7 +42,8 @@ def build_stages(
 ) -> StageGraph:
     on_gpu = engine.device == "cuda"
     spec = engine.input_spec
-    frame_rings, batch_ring, result_ring, output_ring = allocate_rings(
+    tracking = config.tracking.enabled
+    frame_rings, batch_ring, result_ring, output_ring, detected_ring = allocate_rings(
         num_streams=len(sources),
         live=config.mode is RunMode.LIVE,
         frame_ring_capacity=config.frame_ring_capacity,
@@ -49,8 +52,9 @@ def build_stages(
         input_shape=(3, spec.size, spec.size),
         dtype=spec.dtype,
         on_gpu=on_gpu,
+        tracking=tracking,
     )
-    rings = [*frame_rings, batch_ring, result_ring, output_ring]
+    rings = [*frame_rings, batch_ring, result_ring, *([detected_ring] if tracking else []), output_ring]
     for ring in rings:
         metrics.add_ring(ring)
     common = dict(halt=halt, on_error=on_error)
@@ -66,11 +70,11 @@ def build_stages(
         )
         for i, source in enumerate(sources)
     ]
-    batch_stage, detect_stage = BatchStage, DetectRenderStage
+    batch_stage, detect_stage, track_stage = BatchStage, DetectRenderStage, TrackStage
     if on_gpu:
-        from pipeline.stages.gpu import GpuBatchStage, GpuDetectRenderStage
+        from pipeline.stages.gpu import GpuBatchStage, GpuDetectRenderStage, GpuTrackStage
 
-        batch_stage, detect_stage = GpuBatchStage, GpuDetectRenderStage
+        batch_stage, detect_stage, track_stage = GpuBatchStage, GpuDetectRenderStage, GpuTrackStage
     stages += [
         batch_stage(
             frame_rings,
@@ -85,16 +89,30 @@ def build_stages(
         InferStage(engine, batch_ring, result_ring, metrics=metrics.stage("infer"), **common),
         detect_stage(
             result_ring,
-            output_ring,
+            detected_ring if tracking else output_ring,
             priors=engine.metadata.priors(),
             params=params,
             image_size=spec.size,
             class_names=class_names,
             render=render,
-            metrics=metrics.stage("detect+render"),
+            draws=not tracking,  # with tracking, the track stage draws (colours and labels by id)
+            name="detect" if tracking else "detect+render",
+            metrics=metrics.stage("detect" if tracking else "detect+render"),
             **common,
         ),
     ]
+    if tracking:
+        stages.append(
+            track_stage(
+                detected_ring,
+                output_ring,
+                options=config.tracking,
+                live=config.mode is RunMode.LIVE,
+                render=render,
+                metrics=metrics.stage("track"),
+                **common,
+            )
+        )
     sink = SinkStage(
         output_ring,
         sinks,

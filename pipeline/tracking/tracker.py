@@ -23,6 +23,7 @@ import numpy as np
 from pipeline.tracking.assignment import assign
 from pipeline.tracking.kalman import KalmanBoxes
 from yolact.array_module import get_array_module
+from yolact.config_schema import require
 from yolact.detections import Detections
 
 UNTRACKED = -1
@@ -30,7 +31,10 @@ UNTRACKED = -1
 
 @dataclass(frozen=True, slots=True)
 class TrackerOptions:
-    high_score: float = 0.5  # first association stage, and the floor for new tracks' parents
+    """The ``tracking:`` section of a pipeline preset (``--track`` turns it on)."""
+
+    enabled: bool = False
+    high_score: float = 0.5  # first association stage
     low_score: float = 0.15  # second stage: detections in [low_score, high_score)
     new_track_score: float = 0.6
     min_iou: float = 0.2  # combined IoU a first-stage match needs (cost <= 1 - min_iou)
@@ -41,10 +45,19 @@ class TrackerOptions:
     per_class: bool = False  # match only within a class
 
     def __post_init__(self) -> None:
-        if not 0 <= self.low_score <= self.high_score <= 1:
-            raise ValueError("tracking: need 0 <= low_score <= high_score <= 1")
-        if not 0 <= self.mask_weight <= 1:
-            raise ValueError("tracking: mask_weight must be in [0, 1]")
+        require(
+            0 <= self.low_score <= self.high_score <= 1,
+            "tracking.low_score",
+            f"need 0 <= low_score <= high_score <= 1, got {self.low_score} and {self.high_score}",
+        )
+        require(
+            0 <= self.mask_weight <= 1, "tracking.mask_weight", f"must be in [0, 1], got {self.mask_weight}"
+        )
+        for key in ("new_track_score", "min_iou", "min_iou_low"):
+            value = getattr(self, key)
+            require(0 <= value <= 1, f"tracking.{key}", f"must be in [0, 1], got {value}")
+        require(self.max_lost_frames >= 0, "tracking.max_lost_frames", "must be >= 0")
+        require(self.max_lost_seconds >= 0, "tracking.max_lost_seconds", "must be >= 0")
 
 
 class TrackState(enum.Enum):
@@ -76,6 +89,8 @@ class Tracker:
         self.frame = -1
         self.time = 0.0
         self.next_id = 1
+        self._last_timestamp: float | None = None
+        self._interval_seen = False
 
     def update(self, detections: Detections, timestamp: float | None = None) -> np.ndarray:
         """Track ids [N] for this frame's detections (UNTRACKED: not part of a confirmed track)."""
@@ -84,9 +99,14 @@ class Tracker:
         now = timestamp if timestamp is not None else self.frame * self.frame_interval
         first_frame = self.frame == 0
         xp = get_array_module(detections.masks_lowres)
-        host = detections.to_numpy()
-        boxes = host.boxes_xyxy.astype(np.float64)
-        scores, class_ids = host.scores, host.class_ids
+        boxes, scores, class_ids = (
+            _host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
+        )
+        boxes = boxes.astype(np.float64)
+        if timestamp is not None and self._last_timestamp is not None and not self._interval_seen:
+            if timestamp > self._last_timestamp:  # the stream's own frame interval, from its clock
+                self.frame_interval, self._interval_seen = timestamp - self._last_timestamp, True
+        self._last_timestamp = timestamp
         pixels = detections.masks_lowres.shape[1] * detections.masks_lowres.shape[2]
         masks = (detections.masks_lowres > 0.5).reshape(len(detections), pixels).astype(xp.float32)
         ids = np.full(len(detections), UNTRACKED, np.int64)
@@ -188,6 +208,10 @@ class Tracker:
             track_classes = np.array([self.tracks[t].class_id for t in track_rows])
             similarity = np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
         return similarity
+
+
+def _host(array) -> np.ndarray:
+    return array.get() if type(array).__module__.startswith("cupy") else np.asarray(array)
 
 
 def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

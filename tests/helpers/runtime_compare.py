@@ -26,7 +26,7 @@ class Recorder(Sink):
 
 
 def assert_gpu_run_matches(
-    cpu_frames, gpu_frames, *, box_px: int = 2, min_matched: float = 0.95
+    cpu_frames, gpu_frames, *, box_px: int = 2, min_matched: float = 0.95, render: RenderOptions | None = None
 ) -> tuple[int, int]:
     """Returns (matched, total) detections; asserts frame order, overlays and agreement."""
     scene = SyntheticScene(SCENE["width"], SCENE["height"], seed=SCENE["seed"])
@@ -36,7 +36,7 @@ def assert_gpu_run_matches(
         cpu_frames, gpu_frames, strict=True
     ):
         assert cpu_index == gpu_index
-        expected = draw_overlay(scene.frame(gpu_index).copy(), gpu_dets, RenderOptions())
+        expected = draw_overlay(scene.frame(gpu_index).copy(), gpu_dets, render or RenderOptions())
         np.testing.assert_array_equal(gpu_image, expected, err_msg=f"frame {gpu_index}")
         total += len(cpu_dets)
         for index in range(len(cpu_dets)):

@@ -48,7 +48,7 @@ class _Stream:
                 self.seen[name] = max(self.seen.get(name, 0), clock)
 
     def synchronize(self) -> None:
-        _state.host_synced[self.name] = self.clock
+        _state.synced(self.name, self.clock, self.seen)
 
     def tick(self) -> int:
         self.clock += 1
@@ -68,9 +68,7 @@ class _Event:
 
     def synchronize(self) -> None:
         if self.stream is not None:
-            _state.host_synced[self.stream.name] = max(
-                _state.host_synced.get(self.stream.name, 0), self.clock
-            )
+            _state.synced(self.stream.name, self.clock, self.seen)
 
 
 class _State:
@@ -86,6 +84,12 @@ class _State:
         self.host_synced: dict[str, int] = {}
         self.launches: list[str] = []
         _writers.clear()
+
+    def synced(self, name: str, clock: int, seen: dict[str, int]) -> None:
+        """The host waited for ``name`` up to ``clock``, and so for everything that stream
+        had waited on by then (an event orders what its stream waited for: transitive)."""
+        for stream, until in {**seen, name: clock}.items():
+            self.host_synced[stream] = max(self.host_synced.get(stream, 0), until)
 
     @property
     def current(self) -> _Stream:
