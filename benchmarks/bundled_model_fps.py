@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline.measure.machine import machine_info, machine_slug  # noqa: E402
 from pipeline.run_options import default_model  # noqa: E402
 from pipeline.runner import Pipeline, RunOptions  # noqa: E402
-from yolact.synthetic_data import make_video_with_ground_truth  # noqa: E402
+from yolact.synthetic_video import make_video_with_ground_truth  # noqa: E402
 
 
 def main() -> None:

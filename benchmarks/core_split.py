@@ -22,7 +22,7 @@ from pipeline.measure.bench import run_bench
 from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.run_options import default_model
 from pipeline.runner import Pipeline, RunOptions
-from yolact.synthetic_data import make_video_with_ground_truth
+from yolact.synthetic_video import make_video_with_ground_truth
 
 
 def main() -> None:

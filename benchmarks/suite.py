@@ -27,7 +27,7 @@ from pipeline.measure.bench_report import BenchReport
 from pipeline.measure.bench_plot import plot_report
 from pipeline.measure.machine import machine_info, machine_slug
 from pipeline.run_options import default_model
-from yolact.synthetic_data import make_video_with_ground_truth
+from yolact.synthetic_video import make_video_with_ground_truth
 
 HERE = Path(__file__).resolve().parent
 CLIPS = {"640x360": (640, 360), "1080p": (1920, 1080)}

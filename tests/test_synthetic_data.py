@@ -3,7 +3,8 @@ import json
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from yolact.synthetic_data import SyntheticScene, make_coco_dataset, make_video_with_ground_truth
+from yolact.synthetic_data import make_coco_dataset
+from yolact.synthetic_video import SyntheticScene, make_video_with_ground_truth
 
 
 def test_coco_set_is_deterministic_and_consistent(tmp_path):

@@ -74,6 +74,12 @@ def compose(
     background: np.ndarray, shapes: list[ShapeInstance]
 ) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
     """Draw shapes in order; return the image and (class index, visible mask) per instance."""
+    image, masks = compose_all(background, shapes)
+    return image, [(kind, mask) for kind, mask in masks if mask.sum() >= MIN_VISIBLE_PIXELS]
+
+
+def compose_all(background: np.ndarray, shapes: list[ShapeInstance]):
+    """The image and every shape's (class index, visible mask), hidden ones included."""
     image = background.copy()
     height, width = image.shape[:2]
     masks = []
@@ -84,7 +90,7 @@ def compose(
             earlier[1][mask.astype(bool)] = False  # occluded by this one
         masks.append((shape.kind, mask.astype(bool)))
         draw_instance(image, shape, shape.color)
-    return image, [(kind, mask) for kind, mask in masks if mask.sum() >= MIN_VISIBLE_PIXELS]
+    return image, masks
 
 
 def random_shapes(rng: np.random.Generator, width: int, height: int, count: int) -> list[ShapeInstance]:
@@ -164,95 +170,3 @@ def make_coco_dataset(
         )
     )
     return path
-
-
-class SyntheticScene:
-    """A moving scene for video: ``frame(i)`` → BGR image, ``frame_with_masks(i)`` adds
-    the visible instance masks. Objects move, bounce at the borders and change size."""
-
-    def __init__(self, width: int, height: int, *, seed: int = 0, num_shapes: int = 4):
-        if width < 16 or height < 16:
-            raise ValueError(f"synthetic frames need at least 16x16 pixels, got {width}x{height}")
-        self.width, self.height = width, height
-        rng = np.random.default_rng(seed)
-        self.background = textured_background(rng, width, height)
-        self.shapes = random_shapes(rng, width, height, num_shapes)
-        self.velocities = rng.uniform(-0.01, 0.01, (num_shapes, 2)) * (width, height)
-        self.growth = rng.uniform(0.0, 0.05, num_shapes)
-        self.spin = rng.uniform(-0.05, 0.05, num_shapes)
-
-    def shapes_at(self, index: int) -> list[ShapeInstance]:
-        moved = []
-        for shape, (vx, vy), growth, spin in zip(self.shapes, self.velocities, self.growth, self.spin):
-            moved.append(
-                ShapeInstance(
-                    shape.kind,
-                    _bounce(shape.x + vx * index, self.width),
-                    _bounce(shape.y + vy * index, self.height),
-                    shape.radius * (1 + 0.3 * math.sin(growth * index)),
-                    shape.angle + spin * index,
-                    shape.color,
-                )
-            )
-        return moved
-
-    def frame(self, index: int) -> np.ndarray:
-        return self.frame_with_masks(index)[0]
-
-    def frame_with_masks(self, index: int):
-        return compose(self.background, self.shapes_at(index))
-
-
-def make_video_with_ground_truth(
-    path: str | Path,
-    *,
-    num_frames: int,
-    seed: int,
-    width: int = 640,
-    height: int = 360,
-    fps: int = 30,
-    num_shapes: int = 4,
-) -> tuple[Path, Path]:
-    """An H.264 video and ``<path>.json``: COCO annotations with image_id = frame index."""
-    import av
-    from pycocotools import mask as mask_utils
-
-    path = Path(path)
-    scene = SyntheticScene(width, height, seed=seed, num_shapes=num_shapes)
-    images, annotations = [], []
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "18"}
-        for index in range(num_frames):
-            picture, instances = scene.frame_with_masks(index)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="bgr24")):
-                container.mux(packet)
-            images.append(
-                {"id": index, "file_name": f"{path.name}#{index}", "width": width, "height": height}
-            )
-            for kind, mask in instances:
-                rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-                annotations.append(
-                    {
-                        "id": len(annotations) + 1,
-                        "image_id": index,
-                        "category_id": kind + 1,
-                        "iscrowd": 0,
-                        "area": float(mask_utils.area(rle)),
-                        "bbox": [float(v) for v in mask_utils.toBbox(rle)],
-                        "segmentation": {"size": [height, width], "counts": rle["counts"].decode("ascii")},
-                    }
-                )
-        for packet in stream.encode():
-            container.mux(packet)
-    truth = path.with_name(path.name + ".json")
-    categories = [{"id": index + 1, "name": name} for index, name in enumerate(SHAPES)]
-    truth.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
-    return path, truth
-
-
-def _bounce(position: float, size: int) -> float:
-    period = 2 * size
-    position %= period
-    return position if position < size else period - position

@@ -10,13 +10,20 @@ from collections.abc import Sequence
 
 from pipeline.cli import bench as cli_bench
 from pipeline.cli import build as cli_build
+from pipeline.cli import eval_tracks as cli_eval_tracks
 from pipeline.cli import export as cli_export
 from pipeline.cli import run as cli_run
 from pipeline.cli import train as cli_train
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 from pipeline.credentials import mask_credentials
 
-COMMANDS = {"run": cli_run, "bench": cli_bench, "export": cli_export, "build": cli_build}
+COMMANDS = {
+    "run": cli_run,
+    "bench": cli_bench,
+    "export": cli_export,
+    "build": cli_build,
+    "eval-tracks": cli_eval_tracks,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

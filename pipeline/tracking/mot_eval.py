@@ -1,0 +1,145 @@
+"""Tracking metrics with the field's own implementation: TrackEval (the HOTA authors'
+code, which also computes CLEAR's MOTA and the Identity metrics' IDF1), fed with our
+ground truth (MOTChallenge gt.txt) and our tracks (a run's JSONL with track ids).
+
+Boxes are matched by IoU: MOTA and IDF1 at 0.5, HOTA averaged over thresholds 0.05-0.95.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from yolact.errors import InputError, MissingDependencyError
+
+# frame (1-based) -> (ids [n], boxes [n, 4] as left, top, width, height)
+Tracks = dict[int, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackMetrics:
+    hota: float
+    mota: float
+    idf1: float
+    id_switches: int
+    gt_tracks: int
+    predicted_tracks: int
+    frames: int
+    gt_detections: int
+    predicted_detections: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def switches_per_100_track_frames(self) -> float:
+        return 100 * self.id_switches / max(self.gt_detections, 1)
+
+
+def read_mot(path: str | Path) -> Tracks:
+    """A MOTChallenge file (gt.txt or results): frame, id, left, top, width, height, ..."""
+    rows: dict[int, list] = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            frame, track, left, top, width, height = (float(v) for v in line.split(",")[:6])
+        except ValueError:
+            raise InputError(f"{path}:{number}: not a MOTChallenge row: {line[:60]!r}") from None
+        rows.setdefault(int(frame), []).append((int(track), left, top, width, height))
+    return _as_tracks(rows)
+
+
+def read_jsonl_tracks(path: str | Path, *, stream_id: int | None = None) -> Tracks:
+    """The tracked detections of a run's JSONL (frame_index + 1 = MOT frame); detections
+    without a confirmed track (track_id -1) are not part of any track."""
+    rows: dict[int, list] = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        record = json.loads(line)
+        if stream_id is not None and record.get("stream_id", 0) != stream_id:
+            continue
+        for item in record["detections"]:
+            if "track_id" not in item:
+                raise InputError(f"{path}:{number}: detections without track_id: run with --track")
+            if item["track_id"] >= 0:
+                x1, y1, x2, y2 = item["box_xyxy"]
+                rows.setdefault(record["frame_index"] + 1, []).append(
+                    (item["track_id"], x1, y1, x2 - x1, y2 - y1)
+                )
+    return _as_tracks(rows)
+
+
+def evaluate_tracks(truth: Tracks, predicted: Tracks) -> TrackMetrics:
+    try:
+        from trackeval.metrics import CLEAR, HOTA, Identity
+    except ImportError:
+        raise MissingDependencyError(
+            "track metrics need TrackEval: pip install 'yolact-stream[eval]'"
+        ) from None
+    frames = sorted(set(truth) | set(predicted))
+    if not frames:
+        raise InputError("no frames with ground truth or tracks to evaluate")
+    gt_ids, gt_index = _contiguous(truth[f][0] for f in truth)
+    tracker_ids, tracker_index = _contiguous(predicted[f][0] for f in predicted)
+    empty = (np.zeros(0, np.int64), np.zeros((0, 4)))
+    data = {
+        "num_timesteps": len(frames),
+        "num_gt_ids": len(gt_ids),
+        "num_tracker_ids": len(tracker_ids),
+        "num_gt_dets": sum(len(truth.get(f, empty)[0]) for f in frames),
+        "num_tracker_dets": sum(len(predicted.get(f, empty)[0]) for f in frames),
+        "gt_ids": [],
+        "tracker_ids": [],
+        "similarity_scores": [],
+    }
+    for frame in frames:
+        gt, hyp = truth.get(frame, empty), predicted.get(frame, empty)
+        data["gt_ids"].append(np.array([gt_index[i] for i in gt[0]], np.int64))
+        data["tracker_ids"].append(np.array([tracker_index[i] for i in hyp[0]], np.int64))
+        data["similarity_scores"].append(_iou_xywh(gt[1], hyp[1]))
+    quiet = {"PRINT_CONFIG": False}
+    hota = HOTA(quiet).eval_sequence(data)
+    clear = CLEAR(quiet).eval_sequence(data)
+    identity = Identity(quiet).eval_sequence(data)
+    return TrackMetrics(
+        hota=float(np.mean(hota["HOTA"])),
+        mota=float(clear["MOTA"]),
+        idf1=float(identity["IDF1"]),
+        id_switches=int(clear["IDSW"]),
+        gt_tracks=len(gt_ids),
+        predicted_tracks=len(tracker_ids),
+        frames=len(frames),
+        gt_detections=data["num_gt_dets"],
+        predicted_detections=data["num_tracker_dets"],
+    )
+
+
+def _as_tracks(rows: dict[int, list]) -> Tracks:
+    return {
+        frame: (
+            np.array([r[0] for r in items], np.int64),
+            np.array([r[1:] for r in items], np.float64).reshape(-1, 4),
+        )
+        for frame, items in rows.items()
+    }
+
+
+def _contiguous(id_arrays: Iterable[np.ndarray]) -> tuple[list[int], dict[int, int]]:
+    ids = sorted({int(i) for array in id_arrays for i in array})
+    return ids, {track: index for index, track in enumerate(ids)}
+
+
+def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    a_max, b_max = a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:]
+    size = np.clip(
+        np.minimum(a_max[:, None], b_max[None]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None
+    )
+    intersection = size.prod(axis=2)
+    union = a[:, 2:].prod(axis=1)[:, None] + b[:, 2:].prod(axis=1)[None] - intersection
+    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
