@@ -136,18 +136,18 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> BenchRep
 
     shown = {"detect+render": [], "sequential": []}
 
-    def detect_and_draw(result, frame, phase="detect+render"):
-        detections = detect(
-            result.loc[0],
-            result.conf[0],
-            result.mask[0],
-            result.proto[0],
+    def detections_of(result, frame):
+        return detect(
+            *(result[name][0] for name in ("loc", "conf", "mask", "proto")),
             priors,
             frame_size=frame.shape[:2],
             params=params,
             image_size=size,
             class_names=config.class_names,
         )
+
+    def detect_and_draw(result, frame, phase="detect+render"):
+        detections = detections_of(result, frame)
         overlay.annotate(xp.asarray(frame) if on_gpu else frame.copy(), detections)  # CuPy: the kernel
         if on_gpu:
             engine.synchronize()
@@ -167,18 +167,7 @@ def _measure(source, engine, frames, batches, show, render, sampler) -> BenchRep
 
     def forward_detect_masks(index):
         result = infer(frame_inputs[index % len(frame_inputs)])
-        frame = decoded[index % len(decoded)]
-        detect(
-            result.loc[0],
-            result.conf[0],
-            result.mask[0],
-            result.proto[0],
-            priors,
-            frame_size=frame.shape[:2],
-            params=params,
-            image_size=size,
-            class_names=config.class_names,
-        ).full_masks()
+        detections_of(result, decoded[index % len(decoded)]).full_masks()
         if on_gpu:
             engine.synchronize()
 
