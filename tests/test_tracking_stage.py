@@ -56,3 +56,13 @@ def test_streams_batched_together_keep_their_own_ids(tmp_path):
             d["track_id"] for frame in records(tmp_path / f"out_s{stream}.jsonl") for d in frame["detections"]
         }
         assert 1 in ids and max(ids) <= 12  # each stream counts its own objects from 1
+
+
+def test_the_python_stream_api_tracks_too():
+    from pipeline.api import stream
+
+    seen = [
+        detections.track_ids.tolist()
+        for _, _, detections in stream("synthetic:320x240@30?frames=8&seed=4", track=True)
+    ]
+    assert len(seen) == 8 and any(ids and max(ids) >= 1 for ids in seen)
