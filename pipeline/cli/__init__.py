@@ -4,6 +4,7 @@ one line on stderr plus a distinct exit code (table in ``pipeline.errors``)."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from pipeline.cli import eval_tracks as cli_eval_tracks
 from pipeline.cli import export as cli_export
 from pipeline.cli import run as cli_run
 from pipeline.cli import train as cli_train
+from pipeline.cli.run import EXIT_TERMINATED
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
 from pipeline.credentials import mask_credentials
 
@@ -66,7 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        # outputs are closed and the status decided: a signal sent while the interpreter shuts
+        # down (its handlers back to the defaults by then) must not turn 130/143 into a kill
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
