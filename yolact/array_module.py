@@ -30,3 +30,8 @@ def transposed(xp: ModuleType, matrix):
 
         return cv2.transpose(np.ascontiguousarray(matrix))
     return xp.ascontiguousarray(matrix.T)
+
+
+def to_host(array):
+    """A NumPy array of ``array`` (CuPy arrays are copied from the device; the rest as is)."""
+    return array.get() if type(array).__module__.startswith("cupy") else np.asarray(array)

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from yolact.array_module import get_array_module
+from yolact.array_module import get_array_module, to_host
 from yolact.errors import MissingDependencyError
 
 
@@ -114,7 +114,9 @@ class Detections:
             self.masks_lowres[keep],
             self.frame_size,
             self.class_names,
-            None if self.track_ids is None else self.track_ids[_to_host(keep)],
+            None
+            if self.track_ids is None
+            else self.track_ids[keep if isinstance(keep, slice) else to_host(keep)],
         )
 
     def filter(self, *, min_score: float = 0.0, class_ids=None) -> Detections:
@@ -227,11 +229,6 @@ class Detections:
             y0, x0, window = self.mask_window(index, bounds)
             masks[index, y0 : y0 + window.shape[0], x0 : x0 + window.shape[1]] = window
         return masks
-
-
-def _to_host(index):
-    """An index or mask for the host-side track ids (CuPy indexes are copied over)."""
-    return index.get() if type(index).__module__.startswith("cupy") else index
 
 
 def resize_bilinear(

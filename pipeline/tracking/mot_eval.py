@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from yolact.errors import InputError, MissingDependencyError
+from yolact.nms import jaccard
 
 # frame (1-based) -> (ids [n], boxes [n, 4] as left, top, width, height)
 Tracks = dict[int, tuple[np.ndarray, np.ndarray]]
@@ -100,7 +101,7 @@ def evaluate_tracks(truth: Tracks, predicted: Tracks) -> TrackMetrics:
         gt, hyp = truth.get(frame, empty), predicted.get(frame, empty)
         data["gt_ids"].append(np.array([gt_index[i] for i in gt[0]], np.int64))
         data["tracker_ids"].append(np.array([tracker_index[i] for i in hyp[0]], np.int64))
-        data["similarity_scores"].append(_iou_xywh(gt[1], hyp[1]))
+        data["similarity_scores"].append(jaccard(_xyxy(gt[1]), _xyxy(hyp[1])))
     quiet = {"PRINT_CONFIG": False}
     hota = HOTA(quiet).eval_sequence(data)
     clear = CLEAR(quiet).eval_sequence(data)
@@ -133,13 +134,5 @@ def _contiguous(id_arrays: Iterable[np.ndarray]) -> tuple[list[int], dict[int, i
     return ids, {track: index for index, track in enumerate(ids)}
 
 
-def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    a_max, b_max = a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:]
-    size = np.clip(
-        np.minimum(a_max[:, None], b_max[None]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None
-    )
-    intersection = size.prod(axis=2)
-    union = a[:, 2:].prod(axis=1)[:, None] + b[:, 2:].prod(axis=1)[None] - intersection
-    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
+def _xyxy(boxes_xywh: np.ndarray) -> np.ndarray:
+    return np.concatenate([boxes_xywh[:, :2], boxes_xywh[:, :2] + boxes_xywh[:, 2:]], axis=1)

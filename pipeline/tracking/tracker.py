@@ -22,9 +22,10 @@ import numpy as np
 
 from pipeline.tracking.assignment import assign
 from pipeline.tracking.kalman import KalmanBoxes
-from yolact.array_module import get_array_module
+from yolact.array_module import get_array_module, to_host
 from yolact.config_schema import require
 from yolact.detections import Detections
+from yolact.nms import jaccard
 
 UNTRACKED = -1
 MASK_GRID = 32
@@ -103,7 +104,7 @@ class Tracker:
         first_frame = self.frame == 0
         xp = get_array_module(detections.masks_lowres)
         boxes, scores, class_ids = (
-            _host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
+            to_host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
         )
         boxes = boxes.astype(np.float64)
         if timestamp is not None and self._last_timestamp is not None and not self._interval_seen:
@@ -221,9 +222,7 @@ class Tracker:
             return np.zeros((len(track_rows), len(detection_rows)))
         last_seen = np.stack([self.tracks[t].last_box for t in track_rows])
         found = boxes[detection_rows]
-        similarity = np.maximum(
-            _box_iou(predicted.boxes_xyxy()[track_rows], found), _box_iou(last_seen, found)
-        )
+        similarity = np.maximum(jaccard(predicted.boxes_xyxy()[track_rows], found), jaccard(last_seen, found))
         track_classes = np.array([self.tracks[t].class_id for t in track_rows])
         return np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
 
@@ -231,7 +230,7 @@ class Tracker:
         """Combined IoU [T, D] of the chosen tracks and detections (0 across classes when per_class)."""
         if len(track_rows) == 0 or len(detection_rows) == 0:
             return np.zeros((len(track_rows), len(detection_rows)))
-        box_iou = _box_iou(predicted.boxes_xyxy()[track_rows], boxes[detection_rows])
+        box_iou = jaccard(predicted.boxes_xyxy()[track_rows], boxes[detection_rows])
         similarity = box_iou
         if mask_weight > 0:  # mask IoU only where the boxes meet (elsewhere the masks cannot)
             near_tracks, near_detections = np.nonzero(box_iou > 0)
@@ -246,20 +245,6 @@ class Tracker:
             track_classes = np.array([self.tracks[t].class_id for t in track_rows])
             similarity = np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
         return similarity
-
-
-def _host(array) -> np.ndarray:
-    return array.get() if type(array).__module__.startswith("cupy") else np.asarray(array)
-
-
-def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    intersection = np.clip(bottom_right - top_left, 0, None).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(axis=1)
-    union = area_a[:, None] + area_b[None, :] - intersection
-    return np.where(union > 0, intersection / np.where(union > 0, union, 1), 0.0)
 
 
 def _mask_iou(xp, a, b) -> np.ndarray:
