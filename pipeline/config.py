@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.sources.network import NetworkOptions
 from pipeline.overlay.options import RenderOptions
 from pipeline.sinks.video_file import VideoEncoding
-from pipeline.tracking.tracker import TrackerOptions
+from pipeline.tracking.options import TrackerOptions
 from yolact.config_schema import ConfigEnum, build_dataclass, load_preset_yaml, require
 
 

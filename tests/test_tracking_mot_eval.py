@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("trackeval", reason="track metrics need TrackEval: pip install 'yolact-stream[eval]'")
 
 from pipeline.cli import main  # noqa: E402
-from pipeline.tracking.mot_eval import evaluate_tracks, read_mot  # noqa: E402
+from pipeline.tracking.mot_eval import evaluate_tracks, perfect_ids, read_mot  # noqa: E402
 from yolact.synthetic_video import make_video_with_ground_truth, mot_gt_path  # noqa: E402
 
 
@@ -39,6 +39,27 @@ def test_metrics_of_a_hand_checkable_case(tmp_path):
     assert 0 < metrics.hota < perfect.hota
 
 
+def test_perfect_ids_relabel_what_overlaps_an_object_and_drop_the_rest(tmp_path):
+    truth = read_mot(
+        _write(tmp_path / "gt.txt", [(1, 7, 10, 10, 20, 20, 1, 1, 1), (1, 8, 100, 50, 20, 20, 1, 1, 1)])
+    )
+    found = read_mot(
+        _write(
+            tmp_path / "run.txt",
+            [
+                (1, -1, 101, 50, 20, 20, 1, -1, -1),  # B, IoU 0.9
+                (1, -1, 12, 10, 20, 20, 1, -1, -1),  # A, IoU 0.82
+                (1, -1, 20, 10, 20, 20, 1, -1, -1),  # A again, shifted: IoU 0.33, a duplicate
+                (1, -1, 200, 200, 20, 20, 1, -1, -1),  # nothing there
+            ],
+        )
+    )
+    ids, boxes = perfect_ids(truth, found)[1]
+    assert sorted(zip(ids.tolist(), boxes[:, 0].tolist())) == [(7, 12.0), (8, 101.0)]
+    strict_ids, _ = perfect_ids(truth, found, min_iou=0.95)[1]
+    assert len(strict_ids) == 0
+
+
 def test_eval_tracks_scores_a_tracked_run_of_a_synthetic_clip(tmp_path, capsys):
     clip, _ = make_video_with_ground_truth(
         tmp_path / "clip.mp4", num_frames=45, seed=11, width=320, height=240
@@ -53,8 +74,10 @@ def test_eval_tracks_scores_a_tracked_run_of_a_synthetic_clip(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "HOTA" in printed and "IDF1" in printed and "per 100 track-frames" in printed
+    assert "perfect ids" in printed
     metrics = json.loads(report.read_text())
     assert metrics["frames"] == 45 and metrics["idf1"] > 0.8 and metrics["mota"] > 0.7
+    assert metrics["idf1"] <= metrics["perfect_ids"]["idf1"] and metrics["perfect_ids"]["id_switches"] == 0
     assert np.isfinite(metrics["hota"])
 
 

@@ -1,11 +1,13 @@
 """Association cases that can be checked by hand: crossing objects, occlusion and
 reappearance, a missed detection, a low-score detection keeping an id, dropped frames of
-a live stream, independent streams, per-class matching."""
+a live stream, independent streams, per-class matching; with the frame's pixels, lost
+objects found again by their colour (swapped while hidden, back through another edge)."""
 
 import numpy as np
 import pytest
 
-from pipeline.tracking.tracker import UNTRACKED, Tracker, TrackerOptions
+from pipeline.tracking.options import TrackerOptions
+from pipeline.tracking.tracker import UNTRACKED, Tracker
 from yolact.detections import Detections
 from yolact.errors import ConfigError
 
@@ -33,6 +35,17 @@ def frame_of(*objects):
 
 def box_at(x, y, size=30):
     return (x, y, x + size, y + size)
+
+
+def image_of(*painted):
+    """A grey frame with (box, BGR colour) pairs painted on it."""
+    image = np.full((*FRAME, 3), 128, np.uint8)
+    for (x1, y1, x2, y2), colour in painted:
+        image[y1:y2, x1:x2] = colour
+    return image
+
+
+BLUE, ORANGE = (200, 60, 20), (20, 120, 230)
 
 
 def test_two_objects_keep_their_ids_through_a_crossing():
@@ -122,6 +135,47 @@ def test_per_class_matching():
     # the same place, another class: the same object to the agnostic tracker, a new one per class
     assert agnostic.update(frame_of((*box_at(51, 50), 0.9, 1))).tolist() == [1]
     assert per_class.update(frame_of((*box_at(51, 50), 0.9, 1))).tolist() == [UNTRACKED]
+
+
+@pytest.mark.parametrize("with_pixels", [True, False])
+def test_objects_that_swap_places_while_hidden_are_told_apart_by_colour(with_pixels):
+    tracker = Tracker()
+    left, right = box_at(60, 100), box_at(200, 100)
+    for _ in range(5):  # a blue object on the left, an orange one on the right, still
+        ids = tracker.update(
+            frame_of((*left, 0.9), (*right, 0.9)),
+            image=image_of((left, BLUE), (right, ORANGE)) if with_pixels else None,
+        )
+    assert ids.tolist() == [1, 2]
+    for _ in range(30):  # both hidden for a second
+        tracker.update(frame_of(), image=image_of() if with_pixels else None)
+    # back lower down, each below where the other was: no box overlaps a last seen one
+    below_left, below_right = box_at(60, 160), box_at(200, 160)
+    for _ in range(3):
+        ids = tracker.update(
+            frame_of((*below_left, 0.9), (*below_right, 0.9)),
+            image=image_of((below_left, ORANGE), (below_right, BLUE)) if with_pixels else None,
+        )
+    # by colour, both found again (the blue one on the right); by boxes alone, two new ids
+    assert ids.tolist() == ([2, 1] if with_pixels else [3, 4])
+
+
+@pytest.mark.parametrize("with_pixels", [True, False])
+def test_an_object_that_leaves_through_one_edge_and_comes_back_through_another(with_pixels):
+    tracker = Tracker()
+    ids = []
+    for step in range(61):
+        x = 200 + 10 * step  # out on the right after 12 frames, back on the left at step 40
+        painted = [(box_at(150, 150), ORANGE)]
+        if x < FRAME[1] or step >= 40:
+            mover = box_at(x if step < 40 else -20 + 10 * (step - 40), 40)
+            visible = tuple(np.clip(mover, 0, (FRAME[1], FRAME[0]) * 2))
+            painted.insert(0, (visible, BLUE))
+        objects = [(*box, 0.9) for box, _ in painted]
+        image = image_of(*painted) if with_pixels else None
+        ids.append(tracker.update(frame_of(*objects), image=image).tolist())
+    assert ids[0] == [1, 2] and ids[20] == [2]
+    assert ids[60] == ([1, 2] if with_pixels else [3, 2])  # back in the middle
 
 
 def test_bad_options_are_refused_naming_the_key():

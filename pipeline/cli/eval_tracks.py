@@ -23,15 +23,18 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.tracking.mot_eval import evaluate_tracks, read_jsonl_tracks, read_mot
+    from pipeline.tracking.mot_eval import evaluate_tracks, perfect_ids, read_jsonl_tracks, read_mot
     from yolact.errors import InputNotFoundError
 
     for path in (args.gt, args.tracks):
         if not path.is_file():
             raise InputNotFoundError(f"not found: {path}")
     truth = read_mot(args.gt)
+    bound = None
     if args.tracks.suffix.lower() == ".jsonl":
         predicted = read_jsonl_tracks(args.tracks, stream_id=args.stream)
+        every = read_jsonl_tracks(args.tracks, stream_id=args.stream, every_detection=True)
+        bound = evaluate_tracks(truth, perfect_ids(truth, every)) if every else None
     else:
         predicted = read_mot(args.tracks)
     metrics = evaluate_tracks(truth, predicted)
@@ -47,8 +50,15 @@ def run(args: argparse.Namespace) -> int:
         ("detections (truth / run)", f"{metrics.gt_detections} / {metrics.predicted_detections}"),
         ("frames", str(metrics.frames)),
     ]
+    if bound is not None:  # what the run's detections allow: the tracker cannot do better
+        rows.insert(
+            3, ("IDF1 / MOTA, perfect ids", f"{bound.idf1:.3f} / {bound.mota:.3f} (this run's detections)")
+        )
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
     if args.json:
-        args.json.write_text(json.dumps(metrics.to_dict(), indent=1))
+        result = metrics.to_dict()
+        if bound is not None:
+            result["perfect_ids"] = bound.to_dict()
+        args.json.write_text(json.dumps(result, indent=1))
     return 0

@@ -79,14 +79,21 @@ class DetectRenderStage(Stage):
         return None
 
     def draw(self, frame: FrameSlot, detections: Detections) -> None:
-        """Render into ``frame.rendered``: the BGR frame itself, or the slot's BGR buffer
-        that a YUV frame is converted into."""
+        self.annotate(frame, self.bgr(frame), detections)
+
+    def bgr(self, frame: FrameSlot):
+        """The frame as BGR, set as ``frame.rendered``: the BGR frame itself, or the slot's
+        BGR buffer that a YUV frame is converted into."""
         if frame.pixel_format is PixelFormat.BGR:
             frame.rendered = frame.image
         else:
             frame.rendered = yuv_to_bgr_cpu(frame.image, frame.pixel_format, frame.bgr_buffer())
+        return frame.rendered
+
+    def annotate(self, frame: FrameSlot, bgr, detections: Detections) -> None:
+        """Draw ``detections`` on ``bgr`` (what ``bgr`` returned), into ``frame.rendered``."""
         if self.overlay is not None:
-            self.overlay.annotate(frame.rendered, detections)
+            self.overlay.annotate(bgr, detections)
 
     def finish(self) -> None:
         self.output_ring.close()

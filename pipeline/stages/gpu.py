@@ -57,18 +57,23 @@ class GpuDetectRenderStage(DetectRenderStage):
     def detected(self):
         return self._stream.record()  # tracking reads these detections on its own stream
 
-    def draw(self, frame: FrameSlot, detections: Detections) -> None:
-        """Render on the device and copy the result into the pinned ``frame.rendered``:
-        a BGR frame in place; a YUV frame (I420, NV12) converted into a BGR device frame first."""
+    def bgr(self, frame: FrameSlot):
+        """The device frame as BGR (a YUV frame converted into a BGR device frame), and
+        ``frame.rendered`` the pinned host buffer the rendered frame is copied back into."""
         if frame.pixel_format is PixelFormat.BGR:
-            device_bgr, frame.rendered = frame.device_image, frame.image
-        else:
-            height, width = frame.meta.size
-            if frame.device_bgr is None or frame.device_bgr.shape != (height, width, 3):
-                frame.device_bgr = cupy_module().empty((height, width, 3), cupy_module().uint8)
-            yuv_to_bgr_gpu(frame.device_image, frame.pixel_format, frame.device_bgr)
-            device_bgr, frame.rendered = frame.device_bgr, frame.bgr_buffer()
-        if self.overlay is not None:  # a device frame: one kernel launch on this stage's stream
+            frame.rendered = frame.image
+            return frame.device_image
+        height, width = frame.meta.size
+        if frame.device_bgr is None or frame.device_bgr.shape != (height, width, 3):
+            frame.device_bgr = cupy_module().empty((height, width, 3), cupy_module().uint8)
+        yuv_to_bgr_gpu(frame.device_image, frame.pixel_format, frame.device_bgr)
+        frame.rendered = frame.bgr_buffer()
+        return frame.device_bgr
+
+    def annotate(self, frame: FrameSlot, device_bgr, detections: Detections) -> None:
+        """Render on the device (one kernel launch on this stage's stream) and copy the
+        result into the pinned ``frame.rendered`` asynchronously."""
+        if self.overlay is not None:
             self.overlay.annotate(device_bgr, detections)
         download(device_bgr, frame.rendered, self._stream.stream)
         frame.ready = self._stream.record()

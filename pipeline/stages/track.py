@@ -12,7 +12,8 @@ from pipeline.frame import FrameMeta
 from pipeline.overlay import ColorLookup, RenderOptions
 from pipeline.ring import Ring
 from pipeline.stages.detect_render import DetectRenderStage
-from pipeline.tracking.tracker import Tracker, TrackerOptions
+from pipeline.tracking.options import TrackerOptions
+from pipeline.tracking.tracker import Tracker
 
 
 class TrackStage(DetectRenderStage):
@@ -53,8 +54,10 @@ class TrackStage(DetectRenderStage):
                 self.result_ring.release(slot)
                 frame = held.slot
                 tracker = self.trackers.setdefault(frame.meta.stream_id, Tracker(self.options))
-                tracked = detections.with_track_ids(tracker.update(detections, self.timestamp(frame.meta)))
-                self.draw(frame, tracked)
+                bgr = self.bgr(frame)  # the colours under the masks tell tracks apart
+                ids = tracker.update(detections, self.timestamp(frame.meta), image=bgr)
+                tracked = detections.with_track_ids(ids)
+                self.annotate(frame, bgr, tracked)
                 out = self.acquire(self.output_ring)
                 if out is None:
                     return

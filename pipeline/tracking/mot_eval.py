@@ -3,6 +3,8 @@ code, which also computes CLEAR's MOTA and the Identity metrics' IDF1), fed with
 ground truth (MOTChallenge gt.txt) and our tracks (a run's JSONL with track ids).
 
 Boxes are matched by IoU: MOTA and IDF1 at 0.5, HOTA averaged over thresholds 0.05-0.95.
+``perfect_ids`` gives a run's detections the ids an ideal association would: scored, they
+are the bound that detection sets, whatever the tracker does.
 """
 
 from __future__ import annotations
@@ -52,12 +54,15 @@ def read_mot(path: str | Path) -> Tracks:
         except ValueError:
             raise InputError(f"{path}:{number}: not a MOTChallenge row: {line[:60]!r}") from None
         rows.setdefault(int(frame), []).append((int(track), left, top, width, height))
-    return _as_tracks(rows)
+    return as_tracks(rows)
 
 
-def read_jsonl_tracks(path: str | Path, *, stream_id: int | None = None) -> Tracks:
+def read_jsonl_tracks(
+    path: str | Path, *, stream_id: int | None = None, every_detection: bool = False
+) -> Tracks:
     """The tracked detections of a run's JSONL (frame_index + 1 = MOT frame); detections
-    without a confirmed track (track_id -1) are not part of any track."""
+    without a confirmed track (track_id -1) are not part of any track (``every_detection``:
+    read them too, with the id -1)."""
     rows: dict[int, list] = {}
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         record = json.loads(line)
@@ -66,12 +71,30 @@ def read_jsonl_tracks(path: str | Path, *, stream_id: int | None = None) -> Trac
         for item in record["detections"]:
             if "track_id" not in item:
                 raise InputError(f"{path}:{number}: detections without track_id: run with --track")
-            if item["track_id"] >= 0:
+            if item["track_id"] >= 0 or every_detection:
                 x1, y1, x2, y2 = item["box_xyxy"]
                 rows.setdefault(record["frame_index"] + 1, []).append(
                     (item["track_id"], x1, y1, x2 - x1, y2 - y1)
                 )
-    return _as_tracks(rows)
+    return as_tracks(rows)
+
+
+def perfect_ids(truth: Tracks, detections: Tracks, min_iou: float = 0.5) -> Tracks:
+    """``detections`` as an ideal tracker would have labelled them: in each frame, the one-to-
+    one best IoU match (>= ``min_iou``) with the ground truth gets its object's id; the
+    rest (false alarms, duplicates) are left out."""
+    from scipy.optimize import linear_sum_assignment
+
+    labelled = {}
+    for frame, (_, boxes) in detections.items():
+        truth_ids, truth_boxes = truth.get(frame, (np.zeros(0, np.int64), np.zeros((0, 4))))
+        if not len(truth_ids) or not len(boxes):
+            continue
+        iou = jaccard(_xyxy(truth_boxes), _xyxy(boxes))
+        rows, columns = linear_sum_assignment(-iou)
+        good = iou[rows, columns] >= min_iou
+        labelled[frame] = (truth_ids[rows[good]], boxes[columns[good]])
+    return labelled
 
 
 def evaluate_tracks(truth: Tracks, predicted: Tracks) -> TrackMetrics:
@@ -119,7 +142,8 @@ def evaluate_tracks(truth: Tracks, predicted: Tracks) -> TrackMetrics:
     )
 
 
-def _as_tracks(rows: dict[int, list]) -> Tracks:
+def as_tracks(rows: dict[int, list]) -> Tracks:
+    """Tracks from frame -> [(id, left, top, width, height), ...]."""
     return {
         frame: (
             np.array([r[0] for r in items], np.int64),

@@ -6,61 +6,45 @@ cost mixing box IoU (predicted box vs detected box) and mask IoU at prototype re
 (the track's last mask vs the detection's; no full-size masks); the tracks still
 unmatched then get a second chance with the detections between ``low_score`` and
 ``high_score`` (an occluded object scores low: this keeps its id), by box IoU alone;
-tentative tracks (born last frame) match what is left. Unmatched confirmed tracks become
-lost and are removed after ``max_lost_frames`` frames or ``max_lost_seconds`` seconds
-(live streams drop frames: time comes from the frames' timestamps); unmatched detections
-above ``new_track_score`` start tentative tracks, confirmed (given an id) when matched
-again. One ``Tracker`` per stream: batching streams together never mixes their ids.
+lost tracks (unmatched in an earlier frame) then look among the detections left for one of
+their class that resembles them in colour and is where they can have got to: near the box
+the filter predicts or the one last seen, within reach at ``max_speed``, or — a track that
+went out through the frame's edge — coming back in through any edge (without the frame's
+pixels, lost tracks go by box IoU alone); tentative tracks (born last frame) match what is
+left. Unmatched confirmed tracks become lost and are removed after ``max_lost_frames``
+frames or ``max_lost_seconds`` seconds (live streams drop frames: time comes from the
+frames' timestamps); unmatched detections above ``new_track_score`` start tentative
+tracks, confirmed (given an id) when matched again. One ``Tracker`` per stream: batching
+streams together never mixes their ids.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.tracking.assignment import assign
+from pipeline.tracking.appearance import (
+    at_edge,
+    colour_of,
+    colour_samples,
+    colour_share,
+    inlier_colour,
+    pair_colour_share,
+    within_reach,
+)
 from pipeline.tracking.kalman import KalmanBoxes
+from pipeline.tracking.options import TrackerOptions
 from yolact.array_module import get_array_module, to_host
-from yolact.config_schema import require
 from yolact.detections import Detections
 from yolact.nms import jaccard
 
 UNTRACKED = -1
+ANY = 1e-9  # similarities are 0 where a match is ruled out: anything above may match
 MASK_GRID = 32
-
-
-@dataclass(frozen=True, slots=True)
-class TrackerOptions:
-    """The ``tracking:`` section of a pipeline preset (``--track`` turns it on)."""
-
-    enabled: bool = False
-    high_score: float = 0.5  # first association stage
-    low_score: float = 0.15  # second stage: detections in [low_score, high_score)
-    new_track_score: float = 0.6
-    min_iou: float = 0.2  # combined IoU a first-stage match needs (cost <= 1 - min_iou)
-    min_iou_low: float = 0.5  # box IoU a second-stage (low score) match needs
-    min_iou_lost: float = 0.1  # lost tracks: box IoU with the predicted or last seen box, same class
-    mask_weight: float = 0.3  # share of mask IoU in the combined IoU
-    max_lost_frames: int = 60
-    max_lost_seconds: float = 2.0
-    per_class: bool = False  # match only within a class
-
-    def __post_init__(self) -> None:
-        require(
-            0 <= self.low_score <= self.high_score <= 1,
-            "tracking.low_score",
-            f"need 0 <= low_score <= high_score <= 1, got {self.low_score} and {self.high_score}",
-        )
-        require(
-            0 <= self.mask_weight <= 1, "tracking.mask_weight", f"must be in [0, 1], got {self.mask_weight}"
-        )
-        for key in ("new_track_score", "min_iou", "min_iou_low", "min_iou_lost"):
-            value = getattr(self, key)
-            require(0 <= value <= 1, f"tracking.{key}", f"must be in [0, 1], got {value}")
-        require(self.max_lost_frames >= 0, "tracking.max_lost_frames", "must be >= 0")
-        require(self.max_lost_seconds >= 0, "tracking.max_lost_seconds", "must be >= 0")
 
 
 class TrackState(enum.Enum):
@@ -80,6 +64,23 @@ class Track:
     last_frame: int
     last_time: float
     last_box: np.ndarray  # where it was last seen (xyxy): lost tracks are also looked for there
+    colour: np.ndarray | None  # BGR, averaged over the sightings that looked like it
+
+
+class Found(NamedTuple):
+    """One frame's detections as the tracker compares them (host arrays, but masks)."""
+
+    boxes: np.ndarray  # [N, 4] xyxy, float64
+    scores: np.ndarray
+    class_ids: np.ndarray
+    masks: object  # [N, P] 0/1 float32 on the ≤32x32 grid, the detections' xp
+    samples: np.ndarray | None  # [N, K, 3] BGR colours under each mask (None: no frame given)
+    at_edge: np.ndarray  # [N] bool
+    frame_size: tuple[int, int]
+    reach: float  # pixels per second a lost object may have travelled
+
+
+COLOUR_MOMENTUM = 0.8  # a track's colour: this much of what it was, the rest from the new sighting
 
 
 class Tracker:
@@ -96,26 +97,20 @@ class Tracker:
         self._last_timestamp: float | None = None
         self._interval_seen = False
 
-    def update(self, detections: Detections, timestamp: float | None = None) -> np.ndarray:
-        """Track ids [N] for this frame's detections (UNTRACKED: not part of a confirmed track)."""
+    def update(self, detections: Detections, timestamp: float | None = None, image=None) -> np.ndarray:
+        """Track ids [N] for this frame's detections (UNTRACKED: not part of a confirmed
+        track). ``image``: the frame (BGR, host or device like the masks) the detections
+        came from, for their colours; without it tracks are told apart by boxes and masks."""
         options = self.options
         self.frame += 1
         now = timestamp if timestamp is not None else self.frame * self.frame_interval
         first_frame = self.frame == 0
-        xp = get_array_module(detections.masks_lowres)
-        boxes, scores, class_ids = (
-            to_host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
-        )
-        boxes = boxes.astype(np.float64)
         if timestamp is not None and self._last_timestamp is not None and not self._interval_seen:
             if timestamp > self._last_timestamp:  # the stream's own frame interval, from its clock
                 self.frame_interval, self._interval_seen = timestamp - self._last_timestamp, True
         self._last_timestamp = timestamp
-        # masks compared on a grid of at most ~32x32 (every step-th prototype pixel): enough to
-        # tell overlapping objects apart, 9-25x less work than the prototypes' 80x80-138x138
-        step = max(1, -(-detections.masks_lowres.shape[1] // MASK_GRID))
-        grid = detections.masks_lowres[:, ::step, ::step]
-        masks = (grid > 0.5).reshape(len(detections), grid.shape[1] * grid.shape[2]).astype(xp.float32)
+        found = self._found(detections, image)
+        boxes, scores = found.boxes, found.scores
         ids = np.full(len(detections), UNTRACKED, np.int64)
         self._expire(now)
         # every track's filter stands at the previous frame's time: move them all on to now
@@ -128,31 +123,30 @@ class Tracker:
         tentative = np.nonzero(states == TrackState.TENTATIVE)[0]
         matches: list[tuple[int, int]] = []
 
-        def match(track_rows, detection_rows, min_iou, mask_weight):
-            cost = 1 - self._similarity(
-                predicted, masks, boxes, class_ids, track_rows, detection_rows, mask_weight
-            )
-            pairs, left_tracks, left_detections = assign(cost, 1 - min_iou)
+        def match(track_rows, detection_rows, similarity):
+            pairs, left_tracks, left_detections = assign(1 - similarity, 1 - ANY)
             matches.extend((int(track_rows[t]), int(detection_rows[d])) for t, d in pairs)
             return track_rows[left_tracks], detection_rows[left_detections]
 
-        left_tracks, left_high = match(established, high, options.min_iou, options.mask_weight)
+        colours = _colours(self.tracks)  # [T, 3], NaN where unknown
+
+        def similar(track_rows, detection_rows, min_iou, appearance=True):
+            return self._similarity(
+                predicted, found, colours, track_rows, detection_rows, min_iou, appearance
+            )
+
+        left_tracks, left_high = match(established, high, similar(established, high, options.min_iou))
         still_tracked = np.array(
             [t for t in left_tracks if self.tracks[t].state is TrackState.CONFIRMED], np.int64
         )
-        _, left_low = match(still_tracked, low, options.min_iou_low, 0.0)
-        _, left_high = match(tentative, left_high, options.min_iou, options.mask_weight)
-        # lost tracks get a last, looser chance, of their class, near where they were last
-        # seen as well as where the filter thinks they went (an object may have turned back),
-        # low scores included (an object coming out from behind another scores low at first)
+        _, left_low = match(still_tracked, low, similar(still_tracked, low, options.min_iou_low, False))
+        # lost tracks get a last, looser chance (see the module's docstring), low scores
+        # included (an object coming out from behind another scores low at first)
         lost = np.array([t for t in left_tracks if self.tracks[t].state is TrackState.LOST], np.int64)
         candidates = np.concatenate([left_high, left_low])
-        pairs, _, left = assign(
-            1 - self._recovery_similarity(predicted, boxes, class_ids, lost, candidates),
-            1 - options.min_iou_lost,
-        )
-        matches.extend((int(lost[t]), int(candidates[d])) for t, d in pairs)
-        unmatched_high = np.intersect1d(candidates[left], left_high)
+        _, left = match(lost, candidates, self._recovery(predicted, found, colours, lost, candidates, now))
+        left_high = np.intersect1d(left, left_high)
+        _, unmatched_high = match(tentative, left_high, similar(tentative, left_high, options.min_iou))
 
         matched_tracks = np.array([t for t, _ in matches], np.int64)
         matched_detections = np.array([d for _, d in matches], np.int64)
@@ -163,8 +157,10 @@ class Tracker:
             if track.track_id == UNTRACKED:
                 track.track_id, self.next_id = self.next_id, self.next_id + 1
             track.state = TrackState.CONFIRMED
-            track.mask, track.last_frame, track.last_time = masks[detection_row], self.frame, now
+            track.mask, track.last_frame, track.last_time = found.masks[detection_row], self.frame, now
             track.last_box = boxes[detection_row]
+            if scores[detection_row] >= options.high_score:  # a low score may be a partial view
+                track.colour = _blend(track.colour, found, detection_row)
             ids[detection_row] = track.track_id
         matched = set(matched_tracks.tolist())
         keep = []
@@ -185,12 +181,13 @@ class Tracker:
         for detection_row in born:
             track = Track(
                 UNTRACKED,
-                int(class_ids[detection_row]),
+                int(found.class_ids[detection_row]),
                 TrackState.TENTATIVE,
-                masks[detection_row],
+                found.masks[detection_row],
                 self.frame,
                 now,
                 boxes[detection_row],
+                _blend(None, found, detection_row),
             )
             if first_frame:  # nothing to confirm against on a stream's first frame
                 track.track_id, self.next_id = self.next_id, self.next_id + 1
@@ -199,6 +196,31 @@ class Tracker:
             self.tracks.append(track)
         self.time = now
         return ids
+
+    def _found(self, detections: Detections, image) -> Found:
+        xp = get_array_module(detections.masks_lowres)
+        boxes, scores, class_ids = (
+            to_host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
+        )
+        # masks compared on a grid of at most ~32x32 (every step-th prototype pixel): enough to
+        # tell overlapping objects apart, 9-25x less work than the prototypes' 80x80-138x138
+        step = max(1, -(-detections.masks_lowres.shape[1] // MASK_GRID))
+        grid = detections.masks_lowres[:, ::step, ::step]
+        masks = (grid > 0.5).reshape(len(detections), grid.shape[1] * grid.shape[2]).astype(xp.float32)
+        samples = (
+            None if image is None else colour_samples(image, detections.boxes_xyxy, detections.masks_lowres)
+        )
+        boxes = boxes.astype(np.float64)
+        return Found(
+            boxes,
+            scores,
+            class_ids,
+            masks,
+            samples,
+            at_edge(boxes, detections.frame_size, self.options.edge_margin),
+            detections.frame_size,
+            self.options.max_speed * float(np.hypot(*detections.frame_size)),
+        )
 
     def _expire(self, now: float) -> None:
         """Forget lost tracks unseen for more than max_lost_frames frames or max_lost_seconds."""
@@ -216,35 +238,83 @@ class Tracker:
             self.tracks = [self.tracks[row] for row in keep]
             self.kalman = self.kalman.select(np.array(keep, np.int64))
 
-    def _recovery_similarity(self, predicted, boxes, class_ids, track_rows, detection_rows):
-        """Box IoU with the predicted or the last seen box, whichever is larger; 0 across classes."""
+    def _recovery(
+        self, predicted, found: Found, colours, track_rows, detection_rows, now: float
+    ) -> np.ndarray:
+        """Similarity [T, D] of lost tracks to detections, 0 where a recovery is ruled out:
+        another class, too far, or (colours known) too different in colour."""
         if len(track_rows) == 0 or len(detection_rows) == 0:
             return np.zeros((len(track_rows), len(detection_rows)))
-        last_seen = np.stack([self.tracks[t].last_box for t in track_rows])
-        found = boxes[detection_rows]
-        similarity = np.maximum(jaccard(predicted.boxes_xyxy()[track_rows], found), jaccard(last_seen, found))
-        track_classes = np.array([self.tracks[t].class_id for t in track_rows])
-        return np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
+        options = self.options
+        tracks = [self.tracks[t] for t in track_rows]
+        last_seen = np.stack([track.last_box for track in tracks])
+        boxes = found.boxes[detection_rows]
+        iou = np.maximum(jaccard(predicted.boxes_xyxy()[track_rows], boxes), jaccard(last_seen, boxes))
+        track_classes = np.array([track.class_id for track in tracks])
+        same_class = track_classes[:, None] == found.class_ids[detection_rows][None, :]
+        if found.samples is None:
+            return np.where(same_class & (iou >= options.min_iou_lost), iou, 0)
+        elapsed = np.array([now - track.last_time for track in tracks])
+        left_frame = at_edge(last_seen, found.frame_size, options.edge_margin)
+        colour = colour_share(colours[track_rows], found.samples[detection_rows])
+        # near its boxes it is the same object whatever its colour (half hidden, it takes on
+        # the colour of what hides it); farther, only if its colour says so
+        farther = within_reach(last_seen, elapsed, boxes, found.reach) | (
+            left_frame[:, None] & found.at_edge[detection_rows][None, :]
+        )
+        possible = (iou >= options.min_iou_lost) | (farther & (colour >= options.min_colour))
+        return np.where(same_class & possible, (colour + iou) / 2, 0)
 
-    def _similarity(self, predicted, masks, boxes, class_ids, track_rows, detection_rows, mask_weight):
-        """Combined IoU [T, D] of the chosen tracks and detections (0 across classes when per_class)."""
+    def _similarity(self, predicted, found: Found, colours, track_rows, detection_rows, min_iou, appearance):
+        """Similarity [T, D] of the chosen tracks and detections, 0 where a match is ruled
+        out: box IoU (with ``appearance``, mixed with the masks' IoU where the boxes meet)
+        under ``min_iou``, or another class when per_class. With ``appearance`` and the
+        frame's colours, the pairs that pass are ranked by colour too; colour never lets a
+        pair pass (it tells apart what overlaps, not what is far apart)."""
         if len(track_rows) == 0 or len(detection_rows) == 0:
             return np.zeros((len(track_rows), len(detection_rows)))
-        box_iou = jaccard(predicted.boxes_xyxy()[track_rows], boxes[detection_rows])
-        similarity = box_iou
-        if mask_weight > 0:  # mask IoU only where the boxes meet (elsewhere the masks cannot)
-            near_tracks, near_detections = np.nonzero(box_iou > 0)
-            mask_iou = np.zeros_like(box_iou)
+        options = self.options
+        overlap = jaccard(predicted.boxes_xyxy()[track_rows], found.boxes[detection_rows])
+        if appearance and options.mask_weight > 0:
+            near_tracks, near_detections = np.nonzero(overlap > 0)
+            mask_iou = np.zeros_like(overlap)
             if len(near_tracks):
-                xp = get_array_module(masks)
+                xp = get_array_module(found.masks)
                 track_masks = xp.stack([self.tracks[track_rows[t]].mask for t in near_tracks])
-                found = masks[xp.asarray(detection_rows[near_detections])]
-                mask_iou[near_tracks, near_detections] = _mask_iou(xp, track_masks, found)
-            similarity = (1 - mask_weight) * box_iou + mask_weight * mask_iou
-        if self.options.per_class:
+                masks = found.masks[xp.asarray(detection_rows[near_detections])]
+                mask_iou[near_tracks, near_detections] = _mask_iou(xp, track_masks, masks)
+            overlap = (1 - options.mask_weight) * overlap + options.mask_weight * mask_iou
+        if options.per_class:
             track_classes = np.array([self.tracks[t].class_id for t in track_rows])
-            similarity = np.where(track_classes[:, None] == class_ids[detection_rows][None, :], similarity, 0)
+            overlap = np.where(track_classes[:, None] == found.class_ids[detection_rows][None, :], overlap, 0)
+        passing = overlap >= max(min_iou, ANY)
+        similarity = np.where(passing, overlap, 0)
+        if appearance and found.samples is not None and options.colour_weight > 0:
+            rows, columns = np.nonzero(passing)
+            share = pair_colour_share(colours[track_rows[rows]], found.samples[detection_rows[columns]])
+            weight = options.colour_weight
+            similarity[rows, columns] = (1 - weight) * overlap[rows, columns] + weight * share
         return similarity
+
+
+def _colours(tracks: list[Track]) -> np.ndarray:
+    colours = np.full((len(tracks), 3), np.nan)
+    for row, track in enumerate(tracks):
+        if track.colour is not None:
+            colours[row] = track.colour
+    return colours
+
+
+def _blend(colour: np.ndarray | None, found: Found, row: int) -> np.ndarray | None:
+    """A track's colour after a confident sighting: the sighting's own colour for a new
+    track, else moved towards the sighting's pixels of about its colour (unchanged when
+    the sighting has too few: something else in front, or no frame given)."""
+    if found.samples is None or np.isnan(found.samples[row]).all():
+        return colour
+    if colour is None:
+        return colour_of(found.samples[row])
+    seen = inlier_colour(colour, found.samples[row])
+    return colour if seen is None else COLOUR_MOMENTUM * colour + (1 - COLOUR_MOMENTUM) * seen
 
 
 def _mask_iou(xp, a, b) -> np.ndarray:

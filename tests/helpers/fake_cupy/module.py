@@ -55,6 +55,18 @@ def _numpy_function(name):
     return call
 
 
+def _stable_only(name):
+    """CuPy's sorts are always stable and refuse NumPy's ``kind`` (any value but None)."""
+    function = _numpy_function(name)
+
+    def call(a, axis=-1, kind=None):
+        if kind is not None:
+            raise ValueError(f"cupy.{name}: kind={kind!r} is not supported (CuPy sorts are stable)")
+        return function(a, axis=axis, kind="stable")
+
+    return call
+
+
 class _Module(types.ModuleType):
     def __getattr__(self, name):
         value = getattr(np, name)
@@ -80,6 +92,8 @@ def _make_module() -> _Module:
     module.array = asarray
     for name in ("zeros", "ones", "full", "arange"):  # kernels that write on the current stream
         setattr(module, name, _numpy_function(name))
+    for name in ("sort", "argsort"):
+        setattr(module, name, _stable_only(name))
     module.empty = lambda *args, **kwargs: ndarray(
         np.empty(*args, **kwargs)
     )  # allocation only: nothing written
