@@ -23,12 +23,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from engines.registry import create_engine
 from pipeline.config import PipelineConfig, ResolutionChange, RunMode
 from pipeline.console import Console
 from pipeline.metrics import Metrics
 from pipeline.ring import Ring
-from pipeline.run_options import RunOptions, default_model, resolve_model
+from pipeline.engine_setup import open_engine
+from pipeline.run_options import RunOptions
 from pipeline.run_report import RunReport
 from pipeline.sinks import Sink, check_run_outputs, make_sink
 from pipeline.sources.base import Source
@@ -49,6 +49,9 @@ class Pipeline:
     """Example:
     >>> with Pipeline(["clip.mp4"], ["annotated.mp4"], RunOptions(model="yolact_tiny.onnx")) as pipeline:
     ...     summary = pipeline.run()
+
+    ``engine``: an (engine, EngineChoice) the caller opened and closes (a service's streams
+    share one); by default the run opens its own from ``options``.
     """
 
     def __init__(
@@ -58,12 +61,14 @@ class Pipeline:
         options: RunOptions | None = None,
         *,
         extra_sinks: dict[int, list[Sink]] | None = None,
+        engine: tuple | None = None,
     ):
         self.source_specs = list(sources)
         self.output_specs = list(outputs)
         self.options = options or RunOptions()
         self.console = self.options.console or Console(progress=self.options.progress)
         self.extra_sinks = extra_sinks or {}
+        self.shared_engine = engine  # (engine, EngineChoice) opened and closed by the caller
         self.metrics = Metrics()
         self.halt = threading.Event()
         self.source_stop = threading.Event()
@@ -114,29 +119,16 @@ class Pipeline:
                 source = open_source(spec, network_options=config.network, report=self.console.status)
             self.sources.append(source)
             source.open()
-        if options.model is None and not default_model().exists():
-            raise ConfigError(
-                "no --model given and the bundled model is not installed yet; pass --model M.onnx "
-                "(yolact-stream export makes one)"
+        if self.shared_engine is not None:  # a service's engine, shared by its streams
+            self.engine, self.engine_choice = self.shared_engine
+        else:
+            self.engine, self.engine_choice = open_engine(
+                options,
+                self._engine_context,
+                live=config.mode is RunMode.LIVE,
+                calibration_video=next((s.path for s in self.sources if isinstance(s, FileSource)), None),
+                report=self.console.status,
             )
-        model, precision = resolve_model(
-            options.model,
-            backend=options.backend,
-            device=options.device,
-            precision=options.engine_options.get("precision"),
-            calibration_video=next((s.path for s in self.sources if isinstance(s, FileSource)), None),
-            report=self.console.status,
-        )
-        engine_options = {**({"config": options.config} if options.config else {}), **options.engine_options}
-        engine_options.pop("precision", None)
-        if precision is not None:
-            engine_options["precision"] = precision
-        engine, self.engine_choice = create_engine(
-            model, backend=options.backend, device=options.device, **engine_options
-        )
-        engine.exclusive_cpu = False
-        engine.live = config.mode is RunMode.LIVE
-        self.engine = self._engine_context.enter_context(engine)
         self.sources = prepare_decoding(
             self.sources,
             engine_device=self.engine.device,
@@ -264,6 +256,12 @@ class Pipeline:
     def stop(self) -> None:
         """Graceful: sources stop, frames in flight are finished."""
         self.source_stop.set()
+
+    def change_render(self, **changes) -> None:
+        """What the overlay draws from the next frame on (``RenderOptions`` fields)."""
+        for stage in self.stages:
+            if hasattr(stage, "change_render"):
+                stage.change_render(**changes)
 
     def _halt_now(self) -> None:
         self.source_stop.set()

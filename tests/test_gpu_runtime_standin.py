@@ -30,7 +30,7 @@ def _run(monkeypatch, *, gpu: bool, batch: int, track: bool | None = None):
         def standin_engine(model, **_):
             return StandInCudaEngine(model), SimpleNamespace(reason="stand-in")
 
-        monkeypatch.setattr("pipeline.runner.create_engine", standin_engine)
+        monkeypatch.setattr("pipeline.engine_setup.create_engine", standin_engine)
     options = RunOptions(model=default_model(), batch=batch, progress=False, track=track)
     with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
         summary = pipeline.run()
@@ -112,7 +112,7 @@ def test_bench_on_a_cuda_engine_detects_on_the_device_and_times_to_the_end(monke
     )
     cupy = fake_cupy.install(monkeypatch)
     monkeypatch.setattr(
-        "pipeline.runner.create_engine",
+        "pipeline.engine_setup.create_engine",
         lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
     )
     engine = StandInCudaEngine(default_model(), max_batch=2)
@@ -158,7 +158,7 @@ def test_i420_frames_end_to_end(monkeypatch, tmp_path, gpu):
     if gpu:
         cupy = fake_cupy.install(monkeypatch)
         monkeypatch.setattr(
-            "pipeline.runner.create_engine",
+            "pipeline.engine_setup.create_engine",
             lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
         )
         preset = load_pipeline_config("file")  # auto

@@ -42,7 +42,7 @@ def _standin_gpu(monkeypatch, *, nvdec: bool = True):
     else:
         monkeypatch.setitem(__import__("sys").modules, "PyNvVideoCodec", None)  # import fails
     monkeypatch.setattr(
-        "pipeline.runner.create_engine",
+        "pipeline.engine_setup.create_engine",
         lambda model, **_: (StandInCudaEngine(model), SimpleNamespace(reason="stand-in")),
     )
 

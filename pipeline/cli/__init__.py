@@ -14,6 +14,7 @@ from pipeline.cli import build as cli_build
 from pipeline.cli import eval_tracks as cli_eval_tracks
 from pipeline.cli import export as cli_export
 from pipeline.cli import run as cli_run
+from pipeline.cli import serve as cli_serve
 from pipeline.cli import train as cli_train
 from pipeline.cli.run import EXIT_TERMINATED
 from pipeline.errors import EXIT_CODES, EXIT_INTERNAL, EXIT_INTERRUPTED, YolactStreamError
@@ -25,6 +26,7 @@ COMMANDS = {
     "export": cli_export,
     "build": cli_build,
     "eval-tracks": cli_eval_tracks,
+    "serve": cli_serve,
 }
 
 

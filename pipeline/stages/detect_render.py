@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 
 from pipeline.frame import FrameSlot, ResultSlot
@@ -33,6 +34,7 @@ class DetectRenderStage(Stage):
         self.result_ring, self.output_ring = result_ring, output_ring
         self.priors, self.params, self.image_size = priors, params, image_size
         self.class_names = tuple(class_names)
+        self.render = render
         self.overlay = Overlay.from_options(render) if render is not None else None
         self.draws = draws  # False: a later stage (tracking) draws; this one only detects
 
@@ -70,6 +72,13 @@ class DetectRenderStage(Stage):
 
     def stream_context(self):
         return contextlib.nullcontext()
+
+    def change_render(self, **changes) -> None:
+        """Draw differently from the next frame on (a viewer's toggles); the new overlay is
+        swapped in whole, so the drawing thread sees the old one or the new one."""
+        if self.render is not None:
+            self.render = dataclasses.replace(self.render, **changes)
+            self.overlay = Overlay.from_options(self.render)
 
     def wait_for(self, result: ResultSlot) -> None:
         """Make sure ``result.outputs`` are complete (GPU runs: an event)."""
