@@ -156,13 +156,18 @@ def test_an_rtsp_camera_added_watched_and_removed(server):
 
 
 def test_sigterm_finalises_every_output_and_exits_143(tmp_path):
-    instance = ServeProcess()
+    instance = ServeProcess("--max-viewers", "1")
     try:
         video, lines = tmp_path / "live.mp4", tmp_path / "live.jsonl"
         stream_id = instance.client.post(
             "/v1/streams", json={"source": LIVE, "outputs": [str(video), str(lines)]}
         ).json()["id"]
         wait_for(lambda: instance.client.get(f"/v1/streams/{stream_id}").json()["frames"] > 15)
+        with instance.client.stream("GET", f"/v1/streams/{stream_id}/events") as watching:
+            next(watching.iter_lines())  # one viewer connected: the most this one takes
+            with instance.client.stream("GET", f"/v1/streams/{stream_id}/mjpeg") as second:
+                assert second.status_code == 503  # (read as a stream: a 200 would never end)
+                assert "viewers" in json.loads(second.read())["error"]
         code, stderr = instance.signal(signal.SIGTERM)
     finally:
         instance.stop()

@@ -51,6 +51,12 @@ def add_parser(subparsers) -> None:
         "--max-streams", type=int, default=16, help="streams at once; more get 503 (default 16)"
     )
     parser.add_argument("--max-body-mb", type=float, default=20.0, help="request body limit (default 20 MB)")
+    parser.add_argument(
+        "--max-viewers",
+        type=int,
+        default=32,
+        help="event and video responses open at once; more get 503 (default 32)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     )
     received: list[int] = []
     with Service(options, allow_files=args.allow_files, max_streams=args.max_streams) as service:
-        app = create_app(service, token=token, max_body=int(args.max_body_mb * 1024 * 1024))
+        app = create_app(
+            service, token=token, max_body=int(args.max_body_mb * 1024 * 1024), max_viewers=args.max_viewers
+        )
         server = _Server(
             uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
         )

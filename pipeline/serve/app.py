@@ -26,6 +26,7 @@ from yolact.errors import YolactStreamError
 
 OPEN_PATHS = ("/healthz", "/readyz")
 MAX_BODY = 20 * 1024 * 1024
+MAX_VIEWERS = 32  # open event and video responses at once; more get 503
 EVENT_POLL = 0.02  # seconds between looks for new frames (SSE, MJPEG)
 
 
@@ -43,8 +44,11 @@ class StreamChange(BaseModel):
     )
 
 
-def create_app(service: Service, *, token: str | None = None, max_body: int = MAX_BODY) -> FastAPI:
+def create_app(
+    service: Service, *, token: str | None = None, max_body: int = MAX_BODY, max_viewers: int = MAX_VIEWERS
+) -> FastAPI:
     metrics = ServiceMetrics(service)
+    viewers = _Viewers(max_viewers)
     service.on_frame = metrics.frame
     app = FastAPI(title="yolact-stream", description="Real-time YOLACT instance segmentation, as a service.")
 
@@ -143,8 +147,9 @@ def create_app(service: Service, *, token: str | None = None, max_body: int = MA
         """Server-Sent Events: one ``frame`` event per frame (the JSONL record; ``id`` its
         sequence); a viewer that falls behind gets a ``skipped`` event, never slows the
         stream; ``end`` once the stream has finished."""
-        live = service.stream(stream_id).live
         stream = service.stream(stream_id)
+        live = stream.live
+        viewers.enter()
 
         async def produce():
             seen = int(request.headers.get("last-event-id", "0") or 0)
@@ -161,7 +166,7 @@ def create_app(service: Service, *, token: str | None = None, max_body: int = MA
                 await asyncio.sleep(EVENT_POLL)
 
         return StreamingResponse(
-            produce(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            viewers.counted(produce()), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
     @app.get("/v1/streams/{stream_id}/frame.jpg")
@@ -179,6 +184,7 @@ def create_app(service: Service, *, token: str | None = None, max_body: int = MA
         a second to this viewer; encoded once per frame whoever watches."""
         stream = service.stream(stream_id)
         interval = 1 / min(max(fps, 0.5), 30.0)
+        viewers.enter()
 
         async def produce():
             shown = 0
@@ -195,7 +201,9 @@ def create_app(service: Service, *, token: str | None = None, max_body: int = MA
                     return
                 await asyncio.sleep(interval)
 
-        return StreamingResponse(produce(), media_type="multipart/x-mixed-replace; boundary=frame")
+        return StreamingResponse(
+            viewers.counted(produce()), media_type="multipart/x-mixed-replace; boundary=frame"
+        )
 
     @app.get("/", response_class=HTMLResponse)
     def page():
@@ -212,6 +220,26 @@ async def _body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge(f"body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Viewers:
+    """Open event and video responses, bounded: each holds a connection and a loop. Counted
+    while their body is being sent (a response never started holds nothing)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.open = limit, 0
+
+    def enter(self) -> None:
+        if self.open >= self.limit:
+            raise ServiceBusy(f"{self.open} viewers connected, the most this service takes")
+
+    async def counted(self, chunks):
+        self.open += 1
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            self.open -= 1
 
 
 class BodyTooLarge(YolactStreamError):
