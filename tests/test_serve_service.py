@@ -2,6 +2,7 @@
 removal), refusals that name what is wrong, single images detected."""
 
 import json
+import os
 import time
 
 import cv2
@@ -115,3 +116,22 @@ def test_single_images(service):
     assert none is None and np.array_equal(plain.boxes_xyxy, detections.boxes_xyxy)
     with pytest.raises(InputError, match="not an image"):
         service.detect_image(b"GIF89a but not really")
+
+
+def test_metrics_of_a_gpu_service_include_the_gpu(service, tmp_path, monkeypatch):
+    """nvidia-smi's streamed lines become gauges (a stand-in nvidia-smi on PATH)."""
+    from pipeline.serve.prometheus import ServiceMetrics
+
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho '37, 1024'\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    metrics = ServiceMetrics(service, gpu=True)
+    try:
+        wait_for(lambda: metrics.gpu.latest is not None, timeout=10)
+        text = metrics.text().decode()
+    finally:
+        metrics.close()
+    assert "yolact_stream_gpu_utilisation_percent 37.0" in text
+    assert "yolact_stream_gpu_memory_used_mib 1024.0" in text
+    assert "gpu" not in ServiceMetrics(service).text().decode()  # a CPU engine: no GPU numbers

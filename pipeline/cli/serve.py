@@ -101,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         with forward_signals(stop, received):
-            server.run()
+            try:
+                server.run()
+            finally:
+                app.state.metrics.close()
         if not server.started:
             raise OSError(
                 f"could not serve on {args.host}:{args.port} (in use, or not this machine's address)"

@@ -64,7 +64,7 @@ def open_fds() -> int:
         return -1
 
 
-class _GpuMonitor:
+class GpuMonitor:
     """Latest utilisation / memory of GPU 0 from a streaming nvidia-smi, or nothing."""
 
     def __init__(self, interval: float):
@@ -123,7 +123,7 @@ class ResourceSampler:
         self._last: tuple[float, float] | None = None
         self.samples: list[ResourceSample] = []
         self._gpu_wanted = gpu
-        self._gpu: _GpuMonitor | None = None
+        self._gpu: GpuMonitor | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -138,7 +138,7 @@ class ResourceSampler:
         self._phase = name
 
     def __enter__(self) -> ResourceSampler:
-        self._gpu = _GpuMonitor(self.interval) if self._gpu_wanted else None
+        self._gpu = GpuMonitor(self.interval) if self._gpu_wanted else None
         self._started = time.monotonic()
         self._last = (self._started, time.process_time())
         self._thread = threading.Thread(target=self._loop, name="resource-sampler", daemon=True)

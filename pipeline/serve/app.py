@@ -51,6 +51,7 @@ def create_app(
     viewers = _Viewers(max_viewers)
     service.on_frame = metrics.frame
     app = FastAPI(title="yolact-stream", description="Real-time YOLACT instance segmentation, as a service.")
+    app.state.metrics = metrics  # closed by whoever closes the service
 
     @app.middleware("http")
     async def guard(request: Request, call_next):

@@ -1,19 +1,27 @@
 """The service's numbers in Prometheus' text format (prometheus-client): read from the
-streams when scraped, plus an end-to-end latency histogram fed frame by frame. Labels
-are stream ids, never sources (a source URL may carry credentials)."""
+streams when scraped, plus an end-to-end latency histogram fed frame by frame, the
+process's CPU and memory, and on CUDA GPU 0's utilisation and memory. Labels are stream
+ids, never sources (a source URL may carry credentials)."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from pipeline.measure.resources import GpuMonitor
+
 LATENCY_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 PREFIX = "yolact_stream"
 
 
 class ServiceMetrics:
-    def __init__(self, service):
+    def __init__(self, service, *, gpu: bool | None = None):
+        """``gpu``: sample GPU 0's utilisation and memory (nvidia-smi); by default when the
+        engine runs on CUDA."""
         self.service = service
+        if gpu is None:
+            gpu = service.engine is not None and service.engine.device == "cuda"
+        self.gpu = GpuMonitor(1.0) if gpu else None
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)  # CPU seconds, memory, open files
         self.latency = Histogram(
@@ -29,7 +37,7 @@ class ServiceMetrics:
             ["code"],
             registry=self.registry,
         )
-        self.registry.register(_StreamCollector(service))
+        self.registry.register(_StreamCollector(service, self.gpu))
 
     def frame(self, stream_id: str, seconds: float) -> None:
         self.latency.labels(stream_id).observe(seconds)
@@ -43,10 +51,14 @@ class ServiceMetrics:
     def text(self) -> bytes:
         return generate_latest(self.registry)
 
+    def close(self) -> None:
+        if self.gpu is not None:
+            self.gpu.close()
+
 
 class _StreamCollector:
-    def __init__(self, service):
-        self.service = service
+    def __init__(self, service, gpu):
+        self.service, self.gpu = service, gpu
 
     def collect(self):
         infos = self.service.streams()
@@ -89,3 +101,9 @@ class _StreamCollector:
         ready = GaugeMetricFamily(f"{PREFIX}_ready", "1 once the engine is loaded")
         ready.add_metric([], 1.0 if self.service.ready else 0.0)
         yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, batches, ready)
+        if self.gpu is not None and self.gpu.latest is not None:
+            utilisation, memory = self.gpu.latest
+            yield GaugeMetricFamily(
+                f"{PREFIX}_gpu_utilisation_percent", "GPU 0, from nvidia-smi", value=utilisation
+            )
+            yield GaugeMetricFamily(f"{PREFIX}_gpu_memory_used_mib", "GPU 0, from nvidia-smi", value=memory)
