@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.errors import EXIT_INTERRUPTED
+from pipeline.errors import EXIT_INTERRUPTED, ConfigError, InputError
 from pipeline.config import ResolutionChange
 from pipeline.run_options import PRECISION_HELP, PRECISIONS
 from pipeline.runner import Pipeline, RunOptions
@@ -95,9 +95,29 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="process the sources on a Ray cluster (auto: the one this machine is part of), each once, "
+        "outputs named after their sources: --output DIR/ (DIR/<stem>.mp4) or DIR/{stem}.jsonl; sources: "
+        "files, folders, globs, @list.txt. pip install 'yolact-stream[ray]'",
+    )
+    parser.add_argument(
+        "--ray-slots", type=int, metavar="N", help="workers (default: the cluster's CPUs / --ray-cpus)"
+    )
+    parser.add_argument(
+        "--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs per worker (default 1)"
+    )
+    parser.add_argument(
+        "--ray-gpus", type=float, default=0.0, metavar="G", help="GPUs per worker (default 0)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.ray:
+        return _run_on_ray(args)
     options = RunOptions(
         model=args.model,
         config=args.config,
@@ -131,6 +151,49 @@ def run(args: argparse.Namespace) -> int:
         print(f"yolact-stream run: {signal.Signals(first).name}: stopped; outputs closed", file=sys.stderr)
         return EXIT_TERMINATED if first == signal.SIGTERM else EXIT_INTERRUPTED
     return 0
+
+
+def _run_on_ray(args: argparse.Namespace) -> int:
+    from pipeline.cluster.driver import run_on_ray
+
+    options = {
+        "model": args.model,
+        "config": args.config,
+        "backend": args.backend,
+        "device": args.device,
+        "preset": args.preset,
+        "batch": args.batch,
+        "score_threshold": args.score_threshold,
+        "overwrite": args.overwrite,
+        "engine_options": {"precision": args.precision} if args.precision else {},
+        "track": True if args.track else None,
+    }
+    if not args.output:
+        raise ConfigError(
+            "--ray needs --output DIR/ (or DIR/{stem}.jsonl ...): results are named after sources"
+        )
+    report = run_on_ray(
+        args.source,
+        args.output,
+        options,
+        address=args.ray,
+        slots=args.ray_slots,
+        cpus_per_slot=args.ray_cpus,
+        gpus_per_slot=args.ray_gpus,
+        report=(lambda line: None) if args.quiet else print,
+    )
+    for node, numbers in report.per_node().items():
+        files, frames, fps = numbers["files"], numbers["frames"], numbers["fps"]
+        print(f"node {node[:8]}: {files} files, {frames} frames, {fps:.1f} fps", file=sys.stderr)
+    for failure in report.failed:
+        print(f"yolact-stream run: {failure.source}: {failure.error}", file=sys.stderr)
+    done = len(report.results) - len(report.failed)
+    print(
+        f"yolact-stream run: {done} of {len(report.results)} sources done in {report.elapsed_s:.1f} s "
+        f"({report.workers_lost} workers lost and their sources redone)",
+        file=sys.stderr,
+    )
+    return InputError.exit_code if report.failed else 0
 
 
 def _network_overrides(args: argparse.Namespace) -> dict:
