@@ -76,13 +76,29 @@ def test_the_command_line(cluster, clips, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
 
 
+def test_a_bad_source_is_reported_once_and_the_others_done(cluster, clips, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    out = tmp_path / "out"
+    out.mkdir()
+    report = run_on_ray(
+        [str(broken), str(clips[0])], [f"{out}/"], address=cluster.address, report=lambda line: None
+    )
+    (failure,) = report.failed
+    assert failure.source == str(broken) and failure.attempts == 1 and "broken.mp4" in failure.error
+    assert sorted(path.name for path in out.iterdir()) == [clips[0].name]
+
+
 def test_a_node_lost_mid_run_loses_nothing_and_duplicates_nothing(cluster, clips, tmp_path):
     killed = []
+    second = next(node for node, name in cluster.alive_nodes().items() if name == "node_1")
 
     def report(line: str) -> None:
-        if not killed and line.startswith("[1/"):  # a clip done: the other node is mid-clip
-            cluster.kill_second_raylet()
+        # the second clip the second node is given: killed while it works on it
+        if line.endswith(f"started on node {second[:8]}") and len(killed) < 2:
             killed.append(line)
+            if len(killed) == 2:
+                cluster.kill_second_raylet()
 
     result = run_on_ray(
         [str(clip) for clip in clips],
@@ -90,7 +106,7 @@ def test_a_node_lost_mid_run_loses_nothing_and_duplicates_nothing(cluster, clips
         address=cluster.address,
         report=report,
     )
-    assert killed and not result.failed and len(result.results) == 6
+    assert len(killed) == 2 and not result.failed and len(result.results) == 6
     assert result.workers_lost >= 1
     assert any(entry.attempts == 2 for entry in result.results)  # redone from the start elsewhere
     assert sorted(entry.source for entry in result.results) == sorted(str(clip) for clip in clips)

@@ -4,6 +4,7 @@ added and removed, and SIGTERM finalising the outputs (exit 143)."""
 
 import json
 import signal
+import threading
 import time
 
 import av
@@ -155,6 +156,19 @@ def test_an_rtsp_camera_added_watched_and_removed(server):
         camera.kill()
 
 
+def read_until_closed(response) -> None:
+    try:
+        for _ in response.iter_bytes():
+            pass
+    except (httpx.HTTPError, RuntimeError):  # closed by the test: the viewer leaves
+        pass
+
+
+def viewers(server) -> float:
+    families = text_string_to_metric_families(server.client.get("/metrics").text)
+    return next(f for f in families if f.name == "yolact_stream_viewers").samples[0].value
+
+
 def test_sigterm_finalises_every_output_and_exits_143(tmp_path):
     instance = ServeProcess("--max-viewers", "1")
     try:
@@ -163,9 +177,11 @@ def test_sigterm_finalises_every_output_and_exits_143(tmp_path):
             "/v1/streams", json={"source": LIVE, "outputs": [str(video), str(lines)]}
         ).json()["id"]
         wait_for(lambda: instance.client.get(f"/v1/streams/{stream_id}").json()["frames"] > 15)
-        with instance.client.stream("GET", f"/v1/streams/{stream_id}/events") as watching:
-            next(watching.iter_lines())  # one viewer connected: the most this one takes
-            with instance.client.stream("GET", f"/v1/streams/{stream_id}/mjpeg") as second:
+        with instance.client.stream("GET", f"/v1/streams/{stream_id}/mjpeg?fps=5") as watching:
+            reading = threading.Thread(target=read_until_closed, args=(watching,), daemon=True)
+            reading.start()  # one viewer, read as a browser reads: the most this service takes
+            wait_for(lambda: viewers(instance) == 1)
+            with instance.client.stream("GET", f"/v1/streams/{stream_id}/events") as second:
                 assert second.status_code == 503  # (read as a stream: a 200 would never end)
                 assert "viewers" in json.loads(second.read())["error"]
         code, stderr = instance.signal(signal.SIGTERM)

@@ -68,7 +68,7 @@ def run_on_ray(
     with ``{stem}``."""
     try:
         import ray
-        from ray.exceptions import RayActorError
+        from ray.exceptions import RayError, RayTaskError
     except ImportError:
         raise MissingDependencyError("--ray needs Ray: pip install 'yolact-stream[ray]'") from None
     options = dict(options or {})
@@ -82,7 +82,7 @@ def run_on_ray(
         key, per_slot = ("GPU", gpus_per_slot) if gpus_per_slot else ("CPU", cpus_per_slot)
         slots = max(1, int(ray.cluster_resources().get(key, 1) // per_slot))
     worker = ray.remote(num_cpus=cpus_per_slot, num_gpus=gpus_per_slot, max_restarts=0)(SegmentWorker)
-    actors, starting, idle, running = [], {}, [], {}
+    actors, starting, idle, running, nodes = [], {}, [], {}, {}
 
     def start_actor() -> None:
         actor = worker.remote(options)
@@ -99,6 +99,7 @@ def run_on_ray(
                 actor, source = idle.pop(), pending.popleft()
                 attempts[source] += 1
                 running[actor.process.remote(source, [path.name for path in paths[source]])] = (actor, source)
+                report(f"{source}: started on node {nodes[actor][:8]}")
             if not running and not starting and pending:
                 raise ConfigError(
                     "no Ray worker could be started: does the cluster have the CPUs/GPUs asked for?"
@@ -112,16 +113,18 @@ def run_on_ray(
                 if future in starting:
                     actor = starting.pop(future)
                     try:
-                        ray.get(future)
+                        nodes[actor] = ray.get(future)
                         idle.append(actor)
-                    except RayActorError:
+                    except RayError:
                         cluster.workers_lost += 1
                     continue
                 actor, source = running.pop(future)
                 last_progress = time.monotonic()
                 try:
                     result = ray.get(future)
-                except RayActorError:  # the worker or its node died: from the start, elsewhere
+                except RayTaskError as error:  # a bug in the worker, not a lost one: not retried
+                    result = SourceResult(source, "", error=f"worker failed: {error.cause!r}")
+                except RayError:  # the worker, its node or its result was lost: redo it elsewhere
                     cluster.workers_lost += 1
                     report(f"{source}: its worker was lost (attempt {attempts[source]}); it will be redone")
                     if attempts[source] >= MAX_ATTEMPTS:

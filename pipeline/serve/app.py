@@ -47,8 +47,8 @@ class StreamChange(BaseModel):
 def create_app(
     service: Service, *, token: str | None = None, max_body: int = MAX_BODY, max_viewers: int = MAX_VIEWERS
 ) -> FastAPI:
-    metrics = ServiceMetrics(service)
     viewers = _Viewers(max_viewers)
+    metrics = ServiceMetrics(service, viewers=lambda: viewers.open)
     service.on_frame = metrics.frame
     app = FastAPI(title="yolact-stream", description="Real-time YOLACT instance segmentation, as a service.")
     app.state.metrics = metrics  # closed by whoever closes the service

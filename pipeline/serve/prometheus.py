@@ -15,7 +15,7 @@ PREFIX = "yolact_stream"
 
 
 class ServiceMetrics:
-    def __init__(self, service, *, gpu: bool | None = None):
+    def __init__(self, service, *, gpu: bool | None = None, viewers=None):
         """``gpu``: sample GPU 0's utilisation and memory (nvidia-smi); by default when the
         engine runs on CUDA."""
         self.service = service
@@ -37,7 +37,7 @@ class ServiceMetrics:
             ["code"],
             registry=self.registry,
         )
-        self.registry.register(_StreamCollector(service, self.gpu))
+        self.registry.register(_StreamCollector(service, self.gpu, viewers or (lambda: 0)))
 
     def frame(self, stream_id: str, seconds: float) -> None:
         self.latency.labels(stream_id).observe(seconds)
@@ -57,8 +57,8 @@ class ServiceMetrics:
 
 
 class _StreamCollector:
-    def __init__(self, service, gpu):
-        self.service, self.gpu = service, gpu
+    def __init__(self, service, gpu, viewers):
+        self.service, self.gpu, self.viewers = service, gpu, viewers
 
     def collect(self):
         infos = self.service.streams()
@@ -100,7 +100,10 @@ class _StreamCollector:
             batches.add_metric([str(size)], calls)
         ready = GaugeMetricFamily(f"{PREFIX}_ready", "1 once the engine is loaded")
         ready.add_metric([], 1.0 if self.service.ready else 0.0)
-        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, batches, ready)
+        viewers = GaugeMetricFamily(
+            f"{PREFIX}_viewers", "event and video responses open", value=self.viewers()
+        )
+        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, batches, ready, viewers)
         if self.gpu is not None and self.gpu.latest is not None:
             utilisation, memory = self.gpu.latest
             yield GaugeMetricFamily(
