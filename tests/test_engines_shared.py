@@ -22,7 +22,7 @@ def images(seed: int, count: int, size: int) -> np.ndarray:
 
 
 def test_concurrent_callers_share_batches_and_get_their_own_rows(engine):
-    shared = SharedEngine(engine, max_wait_ms=200)
+    shared = SharedEngine(engine, max_wait_ms=5000)  # ends once all four are in
     size = engine.input_spec.size
     inputs = {caller: images(caller, 1 + caller % 2, size) for caller in range(4)}
     expected = {caller: engine.infer(batch) for caller, batch in inputs.items()}
