@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(
             service, token=token, max_body=int(args.max_body_mb * 1024 * 1024), max_viewers=args.max_viewers
         )
-        server = _Server(
+        server = _quiet_server(
             uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
         )
 
@@ -117,19 +117,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Server:
+def _quiet_server(config):
     """uvicorn's server with its signal handling left to us (it would re-raise the signal
     after shutdown, killing the process before the streams are finalised)."""
+    import uvicorn
 
-    def __new__(cls, config):
-        import uvicorn
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):
+            yield
 
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self):
-                yield
+        def install_signal_handlers(self) -> None:  # older uvicorn
+            pass
 
-            def install_signal_handlers(self) -> None:  # older uvicorn
-                pass
-
-        return Server(config)
+    return Server(config)

@@ -14,6 +14,7 @@ that fails for a bad-input reason comes back as an error and is not retried.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections import deque
@@ -138,17 +139,7 @@ def run_on_ray(
                 idle.append(actor)
                 if result.error is None:
                     _commit(result, paths[source])
-                cluster.results.append(
-                    SourceResult(
-                        result.source,
-                        result.node,
-                        result.frames,
-                        result.seconds,
-                        {},
-                        result.error,
-                        attempts[source],
-                    )
-                )
+                cluster.results.append(dataclasses.replace(result, outputs={}, attempts=attempts[source]))
                 done_count = len(cluster.results)
                 line = (
                     f"error: {result.error}"

@@ -109,7 +109,6 @@ class ManagedStream:
                     else:
                         self.state = StreamState.RUNNING
                 self._report = pipeline.run()
-                self._report = pipeline.metrics.snapshot()
             self.state = StreamState.STOPPED if self._stop_requested else StreamState.ENDED
         except YolactStreamError as error:
             self.error, self.state = mask_credentials(str(error)), StreamState.FAILED
