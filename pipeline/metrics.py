@@ -41,14 +41,17 @@ class StageMetrics:
     name: str
     frames: int = 0
     busy_seconds: float = 0.0
+    cpu_seconds: float | None = None  # the stage thread's CPU time so far
     latency: LatencyWindow = field(default_factory=LatencyWindow)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, frames: int, seconds: float) -> None:
+    def record(self, frames: int, seconds: float, cpu_seconds: float | None = None) -> None:
         with self.lock:
             self.frames += frames
             self.busy_seconds += seconds
             self.latency.add(seconds * 1e3)
+            if cpu_seconds is not None:
+                self.cpu_seconds = cpu_seconds
 
 
 class Metrics:
@@ -85,6 +88,7 @@ class Metrics:
                     stage.frames / elapsed,
                     stage.busy_seconds / elapsed,
                     stage.latency.percentiles(),
+                    stage.cpu_seconds * 1e3 / stage.frames if stage.cpu_seconds and stage.frames else None,
                 )
         rings = {
             name: RingReport(

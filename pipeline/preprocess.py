@@ -48,16 +48,16 @@ def frame_size(frame: np.ndarray, pixel_format: PixelFormat) -> tuple[int, int]:
 
 
 def preprocess_cpu(
-    frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, size: int, dtype=np.float32
+    frames: Sequence[np.ndarray], *, pixel_format: PixelFormat, size: int, dtype=np.float32, out=None
 ) -> np.ndarray:
-    """[B, 3, size, size] normalised RGB from host frames."""
+    """[B, 3, size, size] normalised RGB from host frames (written into ``out`` when given)."""
     if pixel_format is PixelFormat.BGR:
         bgr = frames
     elif pixel_format is PixelFormat.RGB:
         bgr = [np.ascontiguousarray(frame[:, :, ::-1]) for frame in frames]
     else:
         bgr = [yuv_to_bgr_cpu(frame, pixel_format) for frame in frames]
-    return frames_to_network_input(bgr, size, dtype=dtype)
+    return frames_to_network_input(bgr, size, dtype=dtype, out=out)
 
 
 _FORMAT_CODES = {

@@ -25,6 +25,9 @@ class StageReport:
     fps: float
     busy_fraction: float
     latency_ms: Percentiles
+    # CPU time of the stage's own thread per frame (helper threads — ONNX Runtime's pool,
+    # the decoder's and encoder's — not included): where the cores go when stages share them
+    cpu_ms_per_frame: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +100,18 @@ class RunReport:
         )
 
     def summary_table(self) -> str:
-        lines = [f"{'stage':<14}{'frames':>8}{'fps':>9}{'busy':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
+        head = f"{'stage':<14}{'frames':>8}{'fps':>9}{'busy':>7}{'cpu ms':>8}"
+        lines = [head + f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"]
         for name, stage in self.stages.items():
             latency = stage.latency_ms
             cells = "".join(
                 f"{value:>9.2f}" if value is not None else f"{'-':>9}"
                 for value in (latency.p50, latency.p95, latency.p99)
             )
-            lines.append(f"{name:<14}{stage.frames:>8}{stage.fps:>9.1f}{stage.busy_fraction:>6.0%} {cells}")
+            cpu = f"{stage.cpu_ms_per_frame:>8.2f}" if stage.cpu_ms_per_frame is not None else f"{'-':>8}"
+            lines.append(
+                f"{name:<14}{stage.frames:>8}{stage.fps:>9.1f}{stage.busy_fraction:>6.0%} {cpu}{cells}"
+            )
         e2e = self.end_to_end_latency_ms
         if e2e.p50 is not None:
             lines.append(

@@ -45,3 +45,18 @@ def test_fp16_and_bad_frames():
     assert frames_to_network_input([frame, frame], 8, dtype=np.float16).dtype == np.float16
     with pytest.raises(ValueError, match="frame 0: expected uint8"):
         frames_to_network_input([frame.astype(np.float32)], 8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_written_into_a_given_batch(dtype):
+    """The pipeline's batch slots are filled in place, with the formula's values."""
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(2)]  # S x S: no resampling
+    out = np.full((2, 3, 16, 16), 7, dtype)
+    returned = frames_to_network_input(frames, 16, dtype=dtype, out=out)
+    assert returned is out
+    rgb = np.stack(frames)[..., ::-1].astype(np.float32)
+    expected = ((rgb - MEAN_RGB) / STD_RGB).transpose(0, 3, 1, 2).astype(dtype)
+    np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == np.float32 else 1e-3)
+    with pytest.raises(ValueError, match=r"out must be C-contiguous float32 \[2, 3, 16, 16\]"):
+        frames_to_network_input(frames, 16, out=np.empty((2, 3, 16, 8), np.float32))

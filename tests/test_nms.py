@@ -1,6 +1,7 @@
 """Properties of the NMS variants on random boxes (hypothesis)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,3 +133,18 @@ def test_transposed_is_a_contiguous_transpose():
         result = transposed(np, matrix)
         assert result.flags.c_contiguous and result.dtype == dtype
         np.testing.assert_array_equal(result, matrix.T)
+
+
+@pytest.mark.parametrize("cache_floats", [1, 300, 10**9])
+def test_banded_suppression_equals_one_matrix(monkeypatch, cache_floats):
+    """Small problems take one IoU matrix, large ones cache-sized bands: the same answer."""
+    import yolact.nms as nms
+
+    rng = np.random.default_rng(5)
+    top_left = rng.uniform(0, 0.8, (6, 40, 2)).astype(np.float32)
+    boxes = np.concatenate([top_left, top_left + rng.uniform(0.02, 0.4, (6, 40, 2)).astype(np.float32)], -1)
+    iou = jaccard(boxes, boxes) * np.triu(np.ones((40, 40), np.float32), k=1)
+    expected = iou.max(axis=1) <= 0.5
+    monkeypatch.setattr(nms, "_CACHE_FLOATS", cache_floats)
+    np.testing.assert_array_equal(nms._not_suppressed(np, boxes, 0.5), expected)
+    assert 0 < expected.sum() < expected.size  # some suppressed, some kept

@@ -238,6 +238,7 @@ def test_cli_run_writes_metrics(tiny_onnx, tmp_path, capsys):
     assert report["frames_out"] == 8 and [s["name"] for s in report["sources"]] == ["synthetic:160x120@30"]
     assert set(report["stages"]) == {"decode[0]", "preprocess", "infer", "detect+render", "sink"}
     assert report["stages"]["infer"]["latency_ms"]["p50"] > 0
+    assert report["stages"]["infer"]["cpu_ms_per_frame"] > 0  # the stage thread's own CPU time
     assert report["engine"].startswith("onnxruntime")
     out = capsys.readouterr().out
     assert "end-to-end latency" in out and "stage" in out
@@ -249,3 +250,33 @@ def test_steady_state_reuses_slot_buffers(tiny_onnx):
     frame_slots = pipeline.rings[0]._slots
     assert summary.frames_out == 120 > len(frame_slots)
     assert sum(slot.reallocations for slot in frame_slots) <= len(frame_slots)  # one buffer each, reused
+
+
+class RecordingSink(Sink):
+    name = "recording"
+
+    def __init__(self, uses_pixels):
+        self.uses_pixels, self.images = uses_pixels, []
+
+    def write(self, image, meta, detections):
+        self.images.append((image.copy(), len(detections.scores)))
+        return True
+
+
+@pytest.mark.parametrize("uses_pixels", [True, False])
+def test_nothing_is_drawn_when_no_output_reads_pixels(tiny_onnx, uses_pixels):
+    """JSON lines, COCO results and null outputs read detections only: the overlay's CPU
+    time is saved. Frames of the same source with and without drawing tell them apart."""
+    source = "synthetic:96x64@30?frames=6"
+    sink = RecordingSink(uses_pixels)
+    with Pipeline(
+        [source], [], options(tiny_onnx, score_threshold=0.05), extra_sinks={0: [sink]}
+    ) as pipeline:
+        pipeline.run()
+    from pipeline.sources.spec import open_source
+
+    with open_source(source) as plain:
+        originals = [frame.picture for frame, _ in zip(plain.frames(threading.Event()), range(6))]
+    assert len(sink.images) == 6 and sum(count for _, count in sink.images) > 0
+    drawn = [not np.array_equal(image, original) for (image, count), original in zip(sink.images, originals)]
+    assert any(drawn) if uses_pixels else not any(drawn)

@@ -178,7 +178,7 @@ def _not_suppressed(xp, class_boxes, iou_threshold: float):
     """
     count, k = class_boxes.shape[:2]
     later = xp.triu(xp.ones((k, k), dtype=class_boxes.dtype), k=1)  # 1 where row < column
-    if xp is not np:
+    if xp is not np or count * k * k <= _CACHE_FLOATS:  # a GPU, or all of it fits in cache at once
         iou = jaccard(class_boxes, class_boxes)
         iou *= later  # IoU is finite and >= 0, so this is triu(iou, 1)
         return iou.max(axis=1) <= iou_threshold

@@ -18,6 +18,9 @@ class Sink(abc.ABC):
     """
 
     name: str = ""
+    # False for outputs that read only the detections (JSON lines, COCO results, null):
+    # when no output of a run reads pixels, the overlay is not drawn at all
+    uses_pixels: bool = True
 
     @abc.abstractmethod
     def write(self, image: np.ndarray, meta: FrameMeta, detections: Detections) -> bool:

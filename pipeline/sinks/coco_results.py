@@ -14,6 +14,8 @@ from yolact.coco_format import to_coco_results
 class CocoResultsSink(Sink):
     """A COCO results JSON (list of detections) written at close; image_id = frame index."""
 
+    uses_pixels = False
+
     def __init__(self, path: str | Path, *, category_ids=None):
         self.path = Path(path)
         self.name = str(path)

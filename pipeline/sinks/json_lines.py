@@ -11,6 +11,8 @@ from yolact.coco_format import to_json_line
 class JsonLinesSink(Sink):
     """One JSON object per frame (boxes, classes, scores, RLE masks), flushed per line."""
 
+    uses_pixels = False
+
     def __init__(self, path: str | Path, *, stream_id: int = 0, masks: bool = True):
         self.path = Path(path)
         self.name = str(path)

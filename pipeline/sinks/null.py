@@ -7,6 +7,7 @@ from pipeline.sinks.base import Sink
 
 class NullSink(Sink):
     name = "null"
+    uses_pixels = False
 
     def write(self, image, meta, detections) -> bool:
         return True

@@ -67,4 +67,4 @@ class Stage(threading.Thread):
         return None
 
     def timed(self, frames: int, started: float) -> None:
-        self.metrics.record(frames, time.perf_counter() - started)
+        self.metrics.record(frames, time.perf_counter() - started, time.thread_time())

@@ -62,6 +62,15 @@ class BatchStage(Stage):
             by_format.setdefault(held.slot.pixel_format, []).append(position)
         for pixel_format, positions in by_format.items():
             pictures = [frames[p].slot.image for p in positions]
+            if len(by_format) == 1:  # the usual case: straight into the slot, no batch allocated
+                preprocess_cpu(
+                    pictures,
+                    pixel_format=pixel_format,
+                    size=self.size,
+                    dtype=self.dtype,
+                    out=slot.images[: len(frames)],
+                )
+                continue
             slot.images[positions] = preprocess_cpu(
                 pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype
             )

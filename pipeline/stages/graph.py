@@ -58,7 +58,9 @@ def build_stages(
     for ring in rings:
         metrics.add_ring(ring)
     common = dict(halt=halt, on_error=on_error)
-    render = dataclasses.replace(config.render, score_threshold=config.score_threshold)
+    # no output reads pixels (null, JSON lines, COCO results): nothing is drawn
+    pixels = any(sink.uses_pixels for outputs in sinks.values() for sink in outputs)
+    render = dataclasses.replace(config.render, score_threshold=config.score_threshold) if pixels else None
     stages = [
         DecodeStage(
             source,
