@@ -50,6 +50,20 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--max-streams", type=int, default=16, help="streams at once; more get 503 (default 16)"
     )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="run each stream on a node of this Ray cluster (default auto: the one this machine is in), "
+        "moved to another node when its node dies; pip install 'yolact-stream[ray]'",
+    )
+    parser.add_argument(
+        "--ray-cpus", type=float, default=1.0, metavar="C", help="CPUs per stream on the cluster (default 1)"
+    )
+    parser.add_argument(
+        "--ray-gpus", type=float, default=0.0, metavar="G", help="GPUs per stream on the cluster (default 0)"
+    )
     parser.add_argument("--max-body-mb", type=float, default=20.0, help="request body limit (default 20 MB)")
     parser.add_argument(
         "--max-viewers",
@@ -82,7 +96,16 @@ def run(args: argparse.Namespace) -> int:
         engine_options=engine_options,
     )
     received: list[int] = []
-    with Service(options, allow_files=args.allow_files, max_streams=args.max_streams) as service:
+    streams = None
+    if args.ray:
+        from pipeline.cluster.remote_stream import RayStreams
+
+        streams = RayStreams(
+            args.ray, cpus=args.ray_cpus, gpus=args.ray_gpus, report=lambda line: print(line, file=sys.stderr)
+        )
+    with Service(
+        options, allow_files=args.allow_files, max_streams=args.max_streams, streams=streams
+    ) as service:
         app = create_app(
             service, token=token, max_body=int(args.max_body_mb * 1024 * 1024), max_viewers=args.max_viewers
         )
@@ -96,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(
             f"yolact-stream serve: http://{args.host}:{args.port}/ — {service.engine.describe()}"
-            + (" — token required" if token else ""),
+            + (" — token required" if token else "")
+            + (f" — streams on the Ray cluster at {args.ray}" if args.ray else ""),
             file=sys.stderr,
             flush=True,
         )

@@ -72,13 +72,15 @@ def run_on_ray(
         from ray.exceptions import RayError, RayTaskError
     except ImportError:
         raise MissingDependencyError("--ray needs Ray: pip install 'yolact-stream[ray]'") from None
+    from pipeline.cluster.connect import connect
+
     options = dict(options or {})
     overwrite = bool(options.get("overwrite", False))
     sources = expand_sources(sources)
     paths = output_paths(sources, output_templates(outputs))
     _check_outputs(paths, overwrite)
     started = time.monotonic()
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, logging_level="warning")
+    connect(address)
     if slots is None:
         key, per_slot = ("GPU", gpus_per_slot) if gpus_per_slot else ("CPU", cpus_per_slot)
         slots = max(1, int(ray.cluster_resources().get(key, 1) // per_slot))

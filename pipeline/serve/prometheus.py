@@ -80,6 +80,14 @@ class _StreamCollector:
         depth = GaugeMetricFamily(
             f"{PREFIX}_queue_depth", "frames waiting in a ring", labels=["stream", "ring"]
         )
+        placed = GaugeMetricFamily(
+            f"{PREFIX}_stream_node",
+            "serve --ray: 1 for the node running the stream",
+            labels=["stream", "node"],
+        )
+        moves = CounterMetricFamily(
+            f"{PREFIX}_relocations", "serve --ray: moves to another node after a node loss", labels=["stream"]
+        )
         for info in infos:
             frames.add_metric([info.id], info.frames)
             fps.add_metric([info.id], info.fps)
@@ -92,6 +100,9 @@ class _StreamCollector:
                     stage_p99.add_metric([info.id, stage], numbers["p99_ms"] / 1e3)
             for ring, value in info.queues.items():
                 depth.add_metric([info.id, ring], value)
+            if info.node is not None:
+                placed.add_metric([info.id, info.node], 1.0)
+                moves.add_metric([info.id], info.relocations)
         batches = CounterMetricFamily(
             f"{PREFIX}_engine_batches", "engine calls by batch size", labels=["size"]
         )
@@ -103,7 +114,8 @@ class _StreamCollector:
         viewers = GaugeMetricFamily(
             f"{PREFIX}_viewers", "event and video responses open", value=self.viewers()
         )
-        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, batches, ready, viewers)
+        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, placed, moves)
+        yield from (batches, ready, viewers)
         if self.gpu is not None and self.gpu.latest is not None:
             utilisation, memory = self.gpu.latest
             yield GaugeMetricFamily(

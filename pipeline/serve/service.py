@@ -49,11 +49,15 @@ class Service:
         max_streams: int = 16,
         max_images_in_flight: int = 4,
         on_frame=None,
+        streams=None,
     ):
         self.options = options or RunOptions(progress=False)
         self.allow_files = Path(allow_files).resolve() if allow_files is not None else None
         self.max_streams = max_streams
         self.on_frame = on_frame  # (stream id, end-to-end seconds) per frame: the metrics hook
+        # makes each stream (stream id, source, outputs, RunOptions, on_frame): by default a
+        # pipeline here on the shared engine; serve --ray's places it on a cluster node
+        self.make_stream = streams or self._local_stream
         self.engine: SharedEngine | None = None
         self.choice = None
         self._streams: dict[str, ManagedStream] = {}
@@ -130,12 +134,13 @@ class Service:
                 if self.on_frame is None
                 else (lambda seconds, sid=stream_id: self.on_frame(sid, seconds))
             )
-            stream = ManagedStream(
-                stream_id, source, list(outputs), run_options, self.engine, self.choice, hook
-            )
+            stream = self.make_stream(stream_id, source, list(outputs), run_options, hook)
             self._streams[stream_id] = stream
         stream.start()
         return stream.info()
+
+    def _local_stream(self, stream_id, source, outputs, run_options, on_frame) -> ManagedStream:
+        return ManagedStream(stream_id, source, outputs, run_options, self.engine, self.choice, on_frame)
 
     def remove_stream(self, stream_id: str, timeout: float = 30.0) -> StreamInfo:
         """Stop a stream and finalise its outputs; it is forgotten once done."""

@@ -35,6 +35,7 @@ class StreamState(str, enum.Enum):
     ENDED = "ended"  # the source ended (a file, or a live source that gave up)
     STOPPED = "stopped"  # removed, outputs final
     FAILED = "failed"  # see ``error``
+    MOVING = "moving"  # serve --ray: its node was lost; being started on another
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,9 @@ class StreamInfo:
     stages: dict = field(default_factory=dict)  # stage -> {"fps", "p99_ms"}
     queues: dict = field(default_factory=dict)  # ring -> depth
     render: dict = field(default_factory=dict)  # what its overlay draws (RENDER_CHANGES' keys)
+    node: str | None = None  # serve --ray: the Ray node running it
+    relocations: int = 0  # serve --ray: times it moved because its node was lost
+    gap_s: float | None = None  # serve --ray: the last move's gap (loss noticed → running again)
 
     def to_dict(self) -> dict:
         plain = asdict(self)

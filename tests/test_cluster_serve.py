@@ -1,0 +1,93 @@
+"""``serve --ray`` on a real two-node Ray cluster on loopback: live streams placed on both
+nodes, watched through the service as local ones are (numbers, frames, records, metrics);
+then the second node's raylet killed and its stream running again on the first, its
+frames and event sequences going on where they were."""
+
+import time
+
+import pytest
+
+pytest.importorskip("ray", reason="needs Ray: pip install 'yolact-stream[ray]'")
+pytest.importorskip("prometheus_client", reason="needs the serve extra: pip install 'yolact-stream[serve]'")
+
+from helpers.ray_cluster import TwoNodes  # noqa: E402
+from pipeline.cluster.remote_stream import RayStreams  # noqa: E402
+from pipeline.run_options import RunOptions  # noqa: E402
+from pipeline.serve.service import Service  # noqa: E402
+
+CAMERA = "synthetic:96x64@15?frames=inf&live=1"
+
+
+def wait_for(condition, timeout=90.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    instance = TwoNodes()
+    yield instance
+    instance.stop()
+
+
+def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_onnx, tmp_path):
+    lines = []
+    streams = RayStreams(cluster.address, cpus=1, report=lines.append)
+    options = RunOptions(model=tiny_onnx, progress=False, score_threshold=0.3)
+    with Service(options, streams=streams, max_streams=2) as service:
+        first = service.add_stream(CAMERA, [str(tmp_path / "first.jsonl")]).id
+        second = service.add_stream(CAMERA, []).id
+        running = wait_for(
+            lambda: [i for i in service.streams() if i.state == "running" and i.frames > 5] or None,
+            what="both streams running",
+        )
+        wait_for(lambda: len([i for i in service.streams() if i.frames > 5]) == 2, what="frames from both")
+        nodes = cluster.alive_nodes()  # Ray node id -> node_<i>
+        placed = {info.id: nodes[info.node] for info in service.streams()}
+        assert sorted(placed.values()) == ["node_0", "node_1"], running  # one CPU each: both nodes used
+
+        # watched as a local stream is: a frame, the records, the metrics with the node
+        on_second = next(sid for sid, node in placed.items() if node == "node_1")
+        stream = service.stream(on_second)
+        sequence, jpeg = wait_for(lambda: stream.live.jpeg(80), what="a frame")
+        assert jpeg[:2] == b"\xff\xd8" and sequence > 0
+        records, _ = stream.live.records_after(0)
+        assert records and [r.sequence for r in records] == sorted(r.sequence for r in records)
+        from pipeline.serve.prometheus import ServiceMetrics
+
+        metrics = ServiceMetrics(service, gpu=False)
+        text = metrics.text().decode()
+        metrics.close()
+        for sid, node in placed.items():
+            node_id = next(i.node for i in service.streams() if i.id == sid)
+            assert f'yolact_stream_stream_node{{node="{node_id}",stream="{sid}"}} 1.0' in text
+
+        # free the first node, then kill the second: its stream must come back on the first
+        on_first = next(sid for sid, node in placed.items() if node == "node_0")
+        service.remove_stream(on_first)
+        if on_first == first:
+            assert (tmp_path / "first.jsonl").read_text().count("\n") > 5  # finalised on its node
+        before = stream.info()
+        last_sequence = records[-1].sequence
+        cluster.kill_second_raylet()
+        moved = wait_for(
+            lambda: (lambda i: i if i.relocations == 1 and i.state == "running" and i.node else None)(
+                stream.info()
+            ),
+            timeout=120,
+            what="the stream running again",
+        )
+        assert cluster.alive_nodes()[moved.node] == "node_0"
+        assert moved.gap_s is not None and moved.gap_s > 0
+        wait_for(lambda: stream.info().frames > before.frames + 5, what="frames after the move")
+        newer, _ = stream.live.records_after(last_sequence)
+        assert newer and all(r.sequence > last_sequence for r in newer)  # viewers go on where they were
+        assert any("its node was lost" in line for line in lines)
+        assert any("running again on node" in line for line in lines)
+        final = service.remove_stream(on_second)
+        assert final.state == "stopped" and final.relocations == 1
