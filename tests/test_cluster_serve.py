@@ -41,7 +41,7 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
     options = RunOptions(model=tiny_onnx, progress=False, score_threshold=0.3)
     with Service(options, streams=streams, max_streams=2) as service:
         first = service.add_stream(CAMERA, [str(tmp_path / "first.jsonl")]).id
-        second = service.add_stream(CAMERA, []).id
+        service.add_stream(CAMERA, [])
         running = wait_for(
             lambda: [i for i in service.streams() if i.state == "running" and i.frames > 5] or None,
             what="both streams running",
@@ -63,7 +63,7 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
         metrics = ServiceMetrics(service, gpu=False)
         text = metrics.text().decode()
         metrics.close()
-        for sid, node in placed.items():
+        for sid in placed:
             node_id = next(i.node for i in service.streams() if i.id == sid)
             assert f'yolact_stream_stream_node{{node="{node_id}",stream="{sid}"}} 1.0' in text
 
