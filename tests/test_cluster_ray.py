@@ -46,11 +46,13 @@ def check_outputs(clips, out):
 
 
 def test_six_clips_on_two_nodes_each_once_and_lossless(cluster, clips, tmp_path):
+    shown = []
     report = run_on_ray(
         [str(clips[0].parent)],
         [f"{tmp_path}/", f"{tmp_path}/{{stem}}.jsonl"],
         address=cluster.address,
         report=lambda line: None,
+        progress=lambda line, final=False: shown.append((line(), final)),
     )
     assert not report.failed and len(report.results) == 6
     assert sorted(result.source for result in report.results) == sorted(str(clip) for clip in clips)
@@ -58,8 +60,13 @@ def test_six_clips_on_two_nodes_each_once_and_lossless(cluster, clips, tmp_path)
     assert {nodes[result.node] for result in report.results} == {"node_0", "node_1"}  # both placed
     assert all(result.frames == FRAMES and result.attempts == 1 for result in report.results)
     check_outputs(clips, tmp_path)
-    # the per-node summary adds up
-    assert sum(node["files"] for node in report.per_node().values()) == 6
+    # the per-node summary adds up, and so does the final progress line, node by node
+    per_node = report.per_node()
+    assert sum(node["files"] for node in per_node.values()) == 6
+    final, is_final = shown[-1]
+    assert is_final and final.startswith(f"files 6/6  frames {6 * FRAMES} ")
+    for node, numbers in per_node.items():
+        assert f"node {node[:8]} {numbers['files']} files " in final
 
 
 def test_the_command_line(cluster, clips, tmp_path, capsys):
@@ -69,7 +76,8 @@ def test_the_command_line(cluster, clips, tmp_path, capsys):
     out.mkdir()
     assert main(["run", "--ray", cluster.address, "--source", f"@{listing}", "--output", f"{out}/"]) == 0
     printed = capsys.readouterr()
-    assert "[2/2]" in printed.out and "2 of 2 sources done" in printed.err
+    assert "[2/2]" in printed.err and "2 of 2 sources done" in printed.err
+    assert f"files 2/2  frames {2 * FRAMES}" in printed.err  # the final progress line
     assert sorted(path.name for path in out.iterdir()) == [clips[0].name, clips[1].name]
     # outputs are never replaced silently
     assert main(["run", "--ray", cluster.address, "--source", f"@{listing}", "--output", f"{out}/"]) == 9

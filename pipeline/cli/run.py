@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.errors import EXIT_INTERRUPTED, ConfigError, InputError
 from pipeline.config import ResolutionChange
+from pipeline.console import Console
 from pipeline.run_options import PRECISION_HELP, PRECISIONS
 from pipeline.runner import Pipeline, RunOptions
 from pipeline.sources.decoding import DecodeMode
@@ -172,6 +173,7 @@ def _run_on_ray(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--ray needs --output DIR/ (or DIR/{stem}.jsonl ...): results are named after sources"
         )
+    console = Console.quiet() if args.quiet else Console()
     report = run_on_ray(
         args.source,
         args.output,
@@ -180,7 +182,8 @@ def _run_on_ray(args: argparse.Namespace) -> int:
         slots=args.ray_slots,
         cpus_per_slot=args.ray_cpus,
         gpus_per_slot=args.ray_gpus,
-        report=(lambda line: None) if args.quiet else print,
+        report=console.status,
+        progress=console.progress,
     )
     for node, numbers in report.per_node().items():
         files, frames, fps = numbers["files"], numbers["frames"], numbers["fps"]

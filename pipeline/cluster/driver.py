@@ -21,12 +21,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.cluster.progress import ClusterProgress
 from pipeline.cluster.sources import expand_sources, output_paths, output_templates
 from pipeline.cluster.worker import SegmentWorker, SourceResult
 from yolact.errors import ConfigError, MissingDependencyError, OutputError
 
 MAX_ATTEMPTS = 3  # a source whose worker died this many times is reported, not retried again
 STALL_TIMEOUT = 300.0  # seconds with work left, no worker alive and none starting
+PROGRESS_INTERVAL = 1.0  # seconds between asking the workers how far they are
 
 
 @dataclass
@@ -62,11 +64,13 @@ def run_on_ray(
     cpus_per_slot: float = 1.0,
     gpus_per_slot: float = 0.0,
     report=print,
+    progress=None,
 ) -> ClusterReport:
     """Process every source once on the cluster at ``address``; returns what happened to
     each. ``options``: RunOptions fields for the workers (model, backend, preset, track,
     overwrite, ...); ``outputs``: folders (``DIR/`` → ``DIR/<stem>.mp4``) or templates
-    with ``{stem}``."""
+    with ``{stem}``. ``progress``: called about once a second with a function making the
+    cluster-wide progress line (``Console.progress``), and with ``final=True`` at the end."""
     try:
         import ray
         from ray.exceptions import RayError, RayTaskError
@@ -84,7 +88,9 @@ def run_on_ray(
     if slots is None:
         key, per_slot = ("GPU", gpus_per_slot) if gpus_per_slot else ("CPU", cpus_per_slot)
         slots = max(1, int(ray.cluster_resources().get(key, 1) // per_slot))
-    worker = ray.remote(num_cpus=cpus_per_slot, num_gpus=gpus_per_slot, max_restarts=0)(SegmentWorker)
+    worker = ray.remote(num_cpus=cpus_per_slot, num_gpus=gpus_per_slot, max_restarts=0, max_concurrency=2)(
+        SegmentWorker
+    )
     actors, starting, idle, running, nodes = [], {}, [], {}, {}
 
     def start_actor() -> None:
@@ -96,6 +102,7 @@ def run_on_ray(
         start_actor()
     pending, attempts, cluster = deque(sources), dict.fromkeys(sources, 0), ClusterReport()
     last_progress = time.monotonic()
+    shown, last_shown = ClusterProgress(len(sources), started), 0.0
     try:
         while pending or running:
             while idle and pending:
@@ -112,6 +119,11 @@ def run_on_ray(
                 raise ConfigError(
                     f"no Ray worker alive for {STALL_TIMEOUT:.0f} s with {len(pending)} sources left"
                 )
+            if progress is not None and time.monotonic() - last_shown >= PROGRESS_INTERVAL:
+                last_shown = time.monotonic()
+                shown.in_flight = _in_flight(ray, running, nodes)
+                shown.workers_lost = cluster.workers_lost
+                progress(lambda: shown.line(time.monotonic()))
             for future in done:
                 if future in starting:
                     actor = starting.pop(future)
@@ -134,6 +146,7 @@ def run_on_ray(
                         cluster.results.append(
                             SourceResult(source, "", error="its workers died", attempts=attempts[source])
                         )
+                        shown.done, shown.failed = shown.done + 1, shown.failed + 1
                     else:
                         pending.appendleft(source)
                     start_actor()
@@ -142,6 +155,10 @@ def run_on_ray(
                 if result.error is None:
                     _commit(result, paths[source])
                 cluster.results.append(dataclasses.replace(result, outputs={}, attempts=attempts[source]))
+                if result.error is None:
+                    shown.finished(result.node, result.frames)
+                else:
+                    shown.done, shown.failed = shown.done + 1, shown.failed + 1
                 done_count = len(cluster.results)
                 line = (
                     f"error: {result.error}"
@@ -154,7 +171,25 @@ def run_on_ray(
             with contextlib.suppress(Exception):  # already gone with its node
                 ray.kill(actor)
     cluster.elapsed_s = time.monotonic() - started
+    if progress is not None:
+        shown.in_flight, shown.workers_lost = {}, cluster.workers_lost
+        progress(lambda: shown.line(time.monotonic()), final=True)
     return cluster
+
+
+def _in_flight(ray, running: dict, nodes: dict) -> dict[str, int]:
+    """Frames so far of every source being processed, by node (workers that do not answer
+    within 0.5 s — busy, or lost — count 0 this time)."""
+    asked = {actor.progress.remote(): nodes.get(actor, "") for actor, _ in running.values()}
+    ready, _ = ray.wait(list(asked), num_returns=len(asked), timeout=0.5)
+    frames: dict[str, int] = {}
+    for future in ready:
+        try:
+            count = ray.get(future)
+        except Exception:  # noqa: BLE001 — a lost worker: the main loop handles it
+            continue
+        frames[asked[future]] = frames.get(asked[future], 0) + count
+    return frames
 
 
 def _check_outputs(paths: dict[str, list[Path]], overwrite: bool) -> None:

@@ -38,6 +38,7 @@ class SegmentWorker:
         self.options = RunOptions(**options, progress=False)
         self._stack = contextlib.ExitStack()
         self.engine = open_engine(self.options, self._stack, live=False, report=lambda line: None)
+        self._pipeline = None  # the source being processed, for progress()
 
     def node(self) -> str:
         import ray
@@ -54,11 +55,21 @@ class SegmentWorker:
             outputs = [str(Path(scratch) / name) for name in names]
             try:
                 with Pipeline([source], outputs, self.options, engine=self.engine) as pipeline:
-                    report = pipeline.run()
+                    self._pipeline = pipeline
+                    try:
+                        report = pipeline.run()
+                    finally:
+                        self._pipeline = None
             except YolactStreamError as error:
                 return SourceResult(source, node, error=mask_credentials(str(error)))
             written = {name: Path(path).read_bytes() for name, path in zip(names, outputs)}
         return SourceResult(source, node, report.frames_out, time.monotonic() - started, written)
+
+    def progress(self) -> int:
+        """Frames out so far of the source being processed (0 between sources); answered
+        while ``process`` runs (the actor takes two calls at once)."""
+        pipeline = self._pipeline
+        return pipeline.metrics.frames_out if pipeline is not None else 0
 
     def close(self) -> None:
         self._stack.close()
