@@ -97,6 +97,22 @@ def test_a_bad_source_is_reported_once_and_the_others_done(cluster, clips, tmp_p
     assert sorted(path.name for path in out.iterdir()) == [clips[0].name]
 
 
+def test_outputs_on_shared_storage_are_written_by_the_workers(cluster, clips, tmp_path):
+    """--output file:///... (any fsspec URI): each worker writes its outputs there itself;
+    nothing comes back through the driver."""
+    report = run_on_ray(
+        [str(clip) for clip in clips[:4]],
+        [f"file://{tmp_path}/", f"file://{tmp_path}/{{stem}}.jsonl"],
+        address=cluster.address,
+        report=lambda line: None,
+    )
+    assert not report.failed and len(report.results) == 4
+    for result in report.results:
+        stem = result.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        assert result.stored == (f"file://{tmp_path}/{stem}.mp4", f"file://{tmp_path}/{stem}.jsonl")
+    check_outputs(clips[:4], tmp_path)
+
+
 def test_a_node_lost_mid_run_loses_nothing_and_duplicates_nothing(cluster, clips, tmp_path):
     killed = []
     second = next(node for node, name in cluster.alive_nodes().items() if name == "node_1")
@@ -108,9 +124,9 @@ def test_a_node_lost_mid_run_loses_nothing_and_duplicates_nothing(cluster, clips
             if len(killed) == 2:
                 cluster.kill_second_raylet()
 
-    result = run_on_ray(
+    result = run_on_ray(  # videos committed by the driver, JSON lines written by the workers
         [str(clip) for clip in clips],
-        [f"{tmp_path}/", f"{tmp_path}/{{stem}}.jsonl"],
+        [f"{tmp_path}/", f"file://{tmp_path}/{{stem}}.jsonl"],
         address=cluster.address,
         report=report,
     )

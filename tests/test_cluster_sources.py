@@ -42,6 +42,16 @@ def test_outputs_are_named_after_their_sources_and_clashes_get_a_stable_suffix(t
     assert Path(templates[0]).parent == tmp_path
 
 
+def test_outputs_given_as_uris_stay_uris():
+    """s3://bucket/x must not become s3:/bucket/x: URIs are kept as text for the workers."""
+    templates = output_templates(["s3://bucket/results/", "s3://bucket/results/{stem}.jsonl"])
+    assert templates == ["s3://bucket/results/{stem}.mp4", "s3://bucket/results/{stem}.jsonl"]
+    paths = output_paths(["/data/cam.mp4"], templates)
+    assert paths["/data/cam.mp4"] == ["s3://bucket/results/cam.mp4", "s3://bucket/results/cam.jsonl"]
+    with pytest.raises(ConfigError, match="one output per source"):
+        output_templates(["s3://bucket/one.mp4"])
+
+
 def test_without_ray_one_line_says_what_to_install(tmp_path, monkeypatch, capsys):
     import sys
 

@@ -17,12 +17,13 @@ import contextlib
 import dataclasses
 import os
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipeline.cluster.progress import ClusterProgress
 from pipeline.cluster.sources import expand_sources, output_paths, output_templates
+from pipeline.cluster.storage import Target, check_uri, is_uri, name_of, remove_partials
 from pipeline.cluster.worker import SegmentWorker, SourceResult
 from yolact.errors import ConfigError, MissingDependencyError, OutputError
 
@@ -83,6 +84,7 @@ def run_on_ray(
     sources = expand_sources(sources)
     paths = output_paths(sources, output_templates(outputs))
     _check_outputs(paths, overwrite)
+    run = uuid.uuid4().hex[:12]  # names this run's temporary outputs on shared storage
     started = time.monotonic()
     connect(address)
     if slots is None:
@@ -108,7 +110,11 @@ def run_on_ray(
             while idle and pending:
                 actor, source = idle.pop(), pending.popleft()
                 attempts[source] += 1
-                running[actor.process.remote(source, [path.name for path in paths[source]])] = (actor, source)
+                targets = paths[source]
+                direct = {name_of(target): target for target in targets if is_uri(target)}
+                token = f"{run}-{attempts[source]}"
+                names = [name_of(target) for target in targets]
+                running[actor.process.remote(source, names, direct, token)] = (actor, source)
                 report(f"{source}: started on node {nodes[actor][:8]}")
             if not running and not starting and pending:
                 raise ConfigError(
@@ -170,6 +176,9 @@ def run_on_ray(
         for actor in actors:
             with contextlib.suppress(Exception):  # already gone with its node
                 ray.kill(actor)
+        uris = [target for targets in paths.values() for target in targets if is_uri(target)]
+        if uris and (removed := remove_partials(uris, run)):
+            report(f"removed {removed} partial output(s) left by lost workers")
     cluster.elapsed_s = time.monotonic() - started
     if progress is not None:
         shown.in_flight, shown.workers_lost = {}, cluster.workers_lost
@@ -192,18 +201,24 @@ def _in_flight(ray, running: dict, nodes: dict) -> dict[str, int]:
     return frames
 
 
-def _check_outputs(paths: dict[str, list[Path]], overwrite: bool) -> None:
+def _check_outputs(paths: dict[str, list[Target]], overwrite: bool) -> None:
     for outputs in paths.values():
         for path in outputs:
+            if is_uri(path):
+                check_uri(path, overwrite)
+                continue
             if not path.parent.is_dir():
                 raise OutputError(f"output folder does not exist: {path.parent}")
             if path.exists() and not overwrite:
                 raise OutputError(f"{path} exists: pass --overwrite to replace it")
 
 
-def _commit(result: SourceResult, paths: list[Path]) -> None:
-    """Every output of one source, each written whole under a temporary name, then renamed."""
+def _commit(result: SourceResult, paths: list[Target]) -> None:
+    """Every output of one source the driver writes (not those on shared storage, which the
+    worker wrote), each whole under a temporary name, then renamed."""
     for path in paths:
+        if is_uri(path):
+            continue
         partial = path.with_name(f".{path.name}.partial")
         try:
             partial.write_bytes(result.outputs[path.name])

@@ -8,6 +8,7 @@ import glob
 import hashlib
 from pathlib import Path
 
+from pipeline.cluster.storage import Target, target_of
 from yolact.errors import ConfigError, InputNotFoundError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".ts", ".m4v", ".flv", ".mpg", ".mpeg", ".gif"}
@@ -45,12 +46,15 @@ def expand_sources(specs: list[str]) -> list[str]:
 
 
 def output_templates(outputs: list[str]) -> list[str]:
-    """``DIR/`` → ``DIR/{stem}.mp4``; templates with ``{stem}`` as given."""
+    """``DIR/`` → ``DIR/{stem}.mp4``; templates with ``{stem}`` as given (folders and
+    templates may be URIs: ``s3://bucket/results/``)."""
     templates = []
     for output in outputs:
         if "{stem}" in output:
             templates.append(output)
-        elif output.endswith("/") or Path(output).is_dir():
+        elif "://" in output and output.endswith("/"):
+            templates.append(output + "{stem}.mp4")
+        elif "://" not in output and (output.endswith("/") or Path(output).is_dir()):
             templates.append(str(Path(output) / "{stem}.mp4"))
         else:
             raise ConfigError(
@@ -60,8 +64,9 @@ def output_templates(outputs: list[str]) -> list[str]:
     return templates
 
 
-def output_paths(sources: list[str], templates: list[str]) -> dict[str, list[Path]]:
-    """Each source's output paths; sources whose stems clash get ``-<hash of the source>``."""
+def output_paths(sources: list[str], templates: list[str]) -> dict[str, list[Target]]:
+    """Each source's outputs (paths, or URIs the workers write); sources whose stems clash
+    get ``-<hash of the source>``."""
     stems = {source: _stem(source) for source in sources}
     counts: dict[str, int] = {}
     for stem in stems.values():
@@ -70,7 +75,7 @@ def output_paths(sources: list[str], templates: list[str]) -> dict[str, list[Pat
     for source, stem in stems.items():
         if counts[stem] > 1:
             stem = f"{stem}-{hashlib.sha256(source.encode()).hexdigest()[:8]}"
-        paths[source] = [Path(template.format(stem=stem)) for template in templates]
+        paths[source] = [target_of(template.format(stem=stem)) for template in templates]
     return paths
 
 

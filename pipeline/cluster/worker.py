@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.cluster.storage import put_whole
 from pipeline.credentials import mask_credentials
 
 
@@ -23,7 +24,8 @@ class SourceResult:
     node: str  # the Ray node id that processed it
     frames: int = 0
     seconds: float = 0.0
-    outputs: dict = field(default_factory=dict)  # output file name -> bytes
+    outputs: dict = field(default_factory=dict)  # output file name -> bytes (for the driver to commit)
+    stored: tuple[str, ...] = ()  # outputs the worker wrote to shared storage itself (URIs)
     error: str | None = None  # a bad-input reason (not retried)
     attempts: int = 1
 
@@ -45,7 +47,12 @@ class SegmentWorker:
 
         return ray.get_runtime_context().get_node_id()
 
-    def process(self, source: str, names: list[str]) -> SourceResult:
+    def process(
+        self, source: str, names: list[str], direct: dict | None = None, token: str = ""
+    ) -> SourceResult:
+        """Segment ``source`` into outputs named ``names``; those in ``direct`` (name → URI)
+        are written to shared storage here (temporary name ``token``, then moved), the
+        others returned as bytes."""
         from pipeline.runner import Pipeline
         from yolact.errors import YolactStreamError
 
@@ -62,8 +69,16 @@ class SegmentWorker:
                         self._pipeline = None
             except YolactStreamError as error:
                 return SourceResult(source, node, error=mask_credentials(str(error)))
-            written = {name: Path(path).read_bytes() for name, path in zip(names, outputs)}
-        return SourceResult(source, node, report.frames_out, time.monotonic() - started, written)
+            direct = direct or {}
+            for name, path in zip(names, outputs):
+                if name in direct:
+                    put_whole(Path(path), direct[name], token)
+            written = {
+                name: Path(path).read_bytes() for name, path in zip(names, outputs) if name not in direct
+            }
+        return SourceResult(
+            source, node, report.frames_out, time.monotonic() - started, written, tuple(direct.values())
+        )
 
     def progress(self) -> int:
         """Frames out so far of the source being processed (0 between sources); answered
