@@ -3,6 +3,9 @@ both nodes, every output lossless; then the second node's raylet killed mid-run 
 output still complete, correct and written once."""
 
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -95,6 +98,26 @@ def test_a_bad_source_is_reported_once_and_the_others_done(cluster, clips, tmp_p
     (failure,) = report.failed
     assert failure.source == str(broken) and failure.attempts == 1 and "broken.mp4" in failure.error
     assert sorted(path.name for path in out.iterdir()) == [clips[0].name]
+
+
+def test_ctrl_c_on_the_driver_leaves_only_complete_outputs(cluster, clips, tmp_path):
+    command = [sys.executable, "-m", "pipeline", "run", "--ray", cluster.address]
+    command += ["--source", str(clips[0].parent), "--output", f"{tmp_path}/"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in process.stderr:
+            if "[1/6]" in line:  # one source committed, others in flight
+                process.send_signal(signal.SIGINT)
+                break
+        rest = process.stderr.read()
+        assert process.wait(60) == 130, rest
+    finally:
+        process.kill()
+    assert "interrupted" in rest
+    written = sorted(tmp_path.iterdir())
+    assert 1 <= len(written) < 6  # no hidden partial file among them
+    for path in written:
+        assert not path.name.startswith(".") and len(probe(path).times) == FRAMES
 
 
 def test_outputs_on_shared_storage_are_written_by_the_workers(cluster, clips, tmp_path):
