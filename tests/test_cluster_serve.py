@@ -35,6 +35,29 @@ def cluster():
     instance.stop()
 
 
+def test_a_stream_that_cannot_be_placed_fails_with_its_reason(cluster, tiny_onnx, monkeypatch):
+    import pipeline.cluster.remote_stream as remote
+
+    monkeypatch.setattr(remote, "MAX_PLACEMENT_WAIT", 3.0)
+    options = RunOptions(model=tiny_onnx, progress=False)
+    with Service(options, streams=RayStreams(cluster.address, cpus=8, report=lambda line: None)) as service:
+        sid = service.add_stream(CAMERA, []).id  # 8 CPUs: no node has them
+        info = wait_for(lambda: (lambda i: i if i.state == "failed" else None)(service.stream(sid).info()))
+        assert info.error == "could not be placed on the cluster: no node had room for it within 3 s"
+    missing = RunOptions(model=str(cluster_path_absent()), progress=False)
+    with Service(options, streams=RayStreams(cluster.address, cpus=1, report=lambda line: None)) as service:
+        service.options = missing  # the stream's node cannot open its engine
+        sid = service.add_stream(CAMERA, []).id
+        info = wait_for(lambda: (lambda i: i if i.state == "failed" else None)(service.stream(sid).info()))
+        assert info.error.startswith("could not be placed on the cluster: ") and "absent.onnx" in info.error
+
+
+def cluster_path_absent():
+    from pathlib import Path
+
+    return Path("/nonexistent-folder/absent.onnx")
+
+
 def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_onnx, tmp_path):
     lines = []
     streams = RayStreams(cluster.address, cpus=1, report=lines.append)

@@ -215,15 +215,11 @@ class RemoteStream:
             except (RayError, TimeoutError) as error:
                 if self._stop.is_set():
                     return
+                if self.node is None:  # never placed: no room, or the stream cannot start there
+                    self._fail(f"could not be placed on the cluster: {_reason(error)}")
+                    return
                 if lost_at is not None and time.monotonic() - lost_at > MAX_PLACEMENT_WAIT:
-                    self.state = StreamState.FAILED
-                    with self._lock:
-                        self._last_info = dataclasses.replace(
-                            self._last_info
-                            or StreamInfo(self.id, self.source, tuple(self.outputs), "failed"),
-                            error=f"could not be placed again on the cluster: {type(error).__name__}",
-                        )
-                    self._done.set()
+                    self._fail(f"could not be placed again on the cluster: {_reason(error)}")
                     return
                 if lost_at is None:
                     lost_at = time.monotonic()
@@ -231,6 +227,17 @@ class RemoteStream:
                     self.report(f"stream {self.id}: its node was lost; moving it ({type(error).__name__})")
                 self._move()
                 time.sleep(0.5)
+
+    def _fail(self, reason: str) -> None:
+        self._kill()
+        self.state = StreamState.FAILED
+        with self._lock:
+            self._last_info = dataclasses.replace(
+                self._last_info or StreamInfo(self.id, self.source, tuple(self.outputs), "failed"),
+                state="failed",
+                error=reason,
+            )
+        self._done.set()
 
     def _move(self) -> None:
         """Forget the lost actor; later sequences and frames count on from where it was."""
@@ -249,3 +256,18 @@ class RemoteStream:
         if actor is not None:
             with contextlib.suppress(Exception):  # already gone with its node
                 ray.kill(actor)
+
+
+def _reason(error: BaseException) -> str:
+    """One line: a timeout says there was no room; a failed actor the exception that failed
+    it (the last line of Ray's message, module path dropped)."""
+    from pipeline.credentials import mask_credentials
+
+    if isinstance(error, TimeoutError):
+        return f"no node had room for it within {MAX_PLACEMENT_WAIT:.0f} s"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    last = lines[-1] if lines else type(error).__name__
+    name, colon, message = last.partition(": ")
+    if colon and " " not in name:  # "package.module.SomeError: message"
+        last = f"{name.rsplit('.', 1)[-1]}: {message}"
+    return mask_credentials(last)
