@@ -89,6 +89,7 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
         for sid in placed:
             node_id = next(i.node for i in service.streams() if i.id == sid)
             assert f'yolact_stream_stream_node{{node="{node_id}",stream="{sid}"}} 1.0' in text
+            assert f'yolact_stream_stream_latency_seconds{{quantile="0.99",stream="{sid}"}}' in text
 
         # free the first node, then kill the second: its stream must come back on the first
         on_first = next(sid for sid, node in placed.items() if node == "node_0")

@@ -80,6 +80,11 @@ class _StreamCollector:
         depth = GaugeMetricFamily(
             f"{PREFIX}_queue_depth", "frames waiting in a ring", labels=["stream", "ring"]
         )
+        latency = GaugeMetricFamily(
+            f"{PREFIX}_stream_latency_seconds",
+            "end-to-end latency percentiles of the recent frames (also for streams on other nodes)",
+            labels=["stream", "quantile"],
+        )
         placed = GaugeMetricFamily(
             f"{PREFIX}_stream_node",
             "serve --ray: 1 for the node running the stream",
@@ -100,6 +105,10 @@ class _StreamCollector:
                     stage_p99.add_metric([info.id, stage], numbers["p99_ms"] / 1e3)
             for ring, value in info.queues.items():
                 depth.add_metric([info.id, ring], value)
+            for quantile in ("p50", "p95", "p99"):
+                value = getattr(info.latency_ms, quantile)
+                if value is not None:
+                    latency.add_metric([info.id, f"0.{quantile[1:]}"], value / 1e3)
             if info.node is not None:
                 placed.add_metric([info.id, info.node], 1.0)
                 moves.add_metric([info.id], info.relocations)
@@ -114,7 +123,7 @@ class _StreamCollector:
         viewers = GaugeMetricFamily(
             f"{PREFIX}_viewers", "event and video responses open", value=self.viewers()
         )
-        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, placed, moves)
+        yield from (frames, fps, drops, reconnects, up, stage_fps, stage_p99, depth, latency, placed, moves)
         yield from (batches, ready, viewers)
         if self.gpu is not None and self.gpu.latest is not None:
             utilisation, memory = self.gpu.latest
