@@ -18,14 +18,14 @@ from pipeline.serve.service import Service  # noqa: E402
 CAMERA = "synthetic:96x64@15?frames=inf&live=1"
 
 
-def wait_for(condition, timeout=90.0, what="condition"):
+def wait_for(condition, timeout=90.0, what="condition", then=lambda: ""):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what} {then()}")
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,10 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
     streams = RayStreams(cluster.address, cpus=1, report=lines.append)
     options = RunOptions(model=tiny_onnx, progress=False, score_threshold=0.3)
     with Service(options, streams=streams, max_streams=2) as service:
-        first = service.add_stream(CAMERA, [str(tmp_path / "first.jsonl")]).id
-        service.add_stream(CAMERA, [])
+        outputs = {}
+        for name in ("a", "b"):
+            sid = service.add_stream(CAMERA, [str(tmp_path / f"{name}.jsonl")]).id
+            outputs[sid] = tmp_path / f"{name}.jsonl"
         running = wait_for(
             lambda: [i for i in service.streams() if i.state == "running" and i.frames > 5] or None,
             what="both streams running",
@@ -94,8 +96,7 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
         # free the first node, then kill the second: its stream must come back on the first
         on_first = next(sid for sid, node in placed.items() if node == "node_0")
         service.remove_stream(on_first)
-        if on_first == first:
-            assert (tmp_path / "first.jsonl").read_text().count("\n") > 5  # finalised on its node
+        assert outputs[on_first].read_text().count("\n") > 5  # finalised on its node
         before = stream.info()
         last_sequence = records[-1].sequence
         cluster.kill_second_raylet()
@@ -105,13 +106,24 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
             ),
             timeout=120,
             what="the stream running again",
+            then=lambda: f"{stream.info()}; reported: {lines}",
         )
         assert cluster.alive_nodes()[moved.node] == "node_0"
         assert moved.gap_s is not None and moved.gap_s > 0
-        wait_for(lambda: stream.info().frames > before.frames + 5, what="frames after the move")
-        newer, _ = stream.live.records_after(last_sequence)
+        assert moved.frames >= before.frames  # counts go on from where they were
+        wait_for(lambda: stream.info().frames > moved.frames + 5, what="frames after the move")
+        # what the lost node wrote stays; the moved stream goes on beside it
+        kept = outputs[on_second].read_text().splitlines()
+        assert kept and moved.outputs == (str(outputs[on_second]), str(continued(outputs[on_second])))
+        wait_for(lambda: continued(outputs[on_second]).exists(), what="the continued output")
+        newer = wait_for(lambda: stream.live.records_after(last_sequence)[0], what="records after the move")
         assert newer and all(r.sequence > last_sequence for r in newer)  # viewers go on where they were
         assert any("its node was lost" in line for line in lines)
         assert any("running again on node" in line for line in lines)
         final = service.remove_stream(on_second)
         assert final.state == "stopped" and final.relocations == 1
+        assert continued(outputs[on_second]).read_text().count("\n") > 5  # finalised on the new node
+
+
+def continued(path):
+    return path.with_name(f"{path.stem}-moved1{path.suffix}")

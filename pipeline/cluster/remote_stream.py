@@ -11,8 +11,9 @@ source from there. The gap (loss noticed → running again) is reported in the s
 viewers go on where they were.
 
 Outputs are written on the node that runs the stream: give paths every node can reach
-(a shared filesystem) or push to ``rtsp://``; a file being written when its node died
-is left under its hidden temporary name, never as a complete-looking file.
+(a shared filesystem) or push to ``rtsp://``. What a lost node wrote stays as it was (a
+JSON lines file up to its last line; a video under its hidden temporary name, never as a
+complete-looking file) and the moved stream goes on in ``NAME-moved<N>.EXT`` beside it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import dataclasses
 import threading
 import time
+from pathlib import Path
 
 from pipeline.serve.live_view import FrameRecord
 from pipeline.serve.stream import StreamInfo, StreamState
@@ -110,7 +112,8 @@ class RemoteStream:
                 self._last_info = latest
                 self._last_sequence = max(self._last_sequence, latest.frames)
             info = self._last_info
-            base = StreamInfo(self.id, self.source, tuple(self.outputs), self.state.value)
+            written = [continued(o, n) for n in range(self.relocations + 1) for o in self.outputs]
+            base = StreamInfo(self.id, self.source, tuple(dict.fromkeys(written)), self.state.value)
             if info is not None:
                 base = dataclasses.replace(
                     info,
@@ -183,7 +186,8 @@ class RemoteStream:
 
         actor = self.worker.remote(self.options)
         node = ray.get(actor.node.remote(), timeout=MAX_PLACEMENT_WAIT)
-        ray.get(actor.start.remote(self.source, self.outputs), timeout=MAX_PLACEMENT_WAIT)
+        outputs = [continued(output, self.relocations) for output in self.outputs]
+        ray.get(actor.start.remote(self.source, outputs), timeout=MAX_PLACEMENT_WAIT)
         if self._render:
             ray.get(actor.change_render.remote(dict(self._render)), timeout=MAX_PLACEMENT_WAIT)
         self._actor, self.node = actor, node
@@ -223,6 +227,7 @@ class RemoteStream:
                     return
                 if lost_at is None:
                     lost_at = time.monotonic()
+                    self.state = StreamState.MOVING  # before the count: no reader sees one without the other
                     self.relocations += 1
                     self.report(f"stream {self.id}: its node was lost; moving it ({type(error).__name__})")
                 self._move()
@@ -256,6 +261,15 @@ class RemoteStream:
         if actor is not None:
             with contextlib.suppress(Exception):  # already gone with its node
                 ray.kill(actor)
+
+
+def continued(output: str, relocation: int) -> str:
+    """Where a moved stream goes on writing ``output``: ``NAME-moved<N>.EXT`` beside it for
+    files (what the lost node wrote stays as it is), the same for pushes and null."""
+    if relocation == 0 or "://" in output or output in ("null", "window"):
+        return output
+    path = Path(output)
+    return str(path.with_name(f"{path.stem}-moved{relocation}{path.suffix}"))
 
 
 def _reason(error: BaseException) -> str:

@@ -146,17 +146,25 @@ class NetworkSource(Source):
             self._set_health(
                 SourceHealth.LIVE, f"connected ({reconnects} reconnects so far)" if reconnects else ""
             )
+            stall = f"no data for {self.options.stall_timeout:g} s; reconnecting"
+            reading_since = time.monotonic()  # when this connection last went back to reading
             try:
-                yield from self._decoded(container, container.streams.video[0], stop)
+                for decoded in self._decoded(container, container.streams.video[0], stop):
+                    yield decoded
+                    reading_since = time.monotonic()
                 if stop.is_set():
                     return
-                # the iterator ended: the server closed the stream
-            except av.error.ExitError:
-                # read timeout with the socket open
-                stall = f"no data for {self.options.stall_timeout:g} s; reconnecting"
+                # the iterator ended: the server closed the stream, or FFmpeg gave up on a
+                # silent socket with an end rather than a timeout — a stall all the same
+                if self._silent(reading_since):
+                    self._set_health(SourceHealth.STALLED, stall)
+            except av.error.ExitError:  # read timeout with the socket open
                 self._set_health(SourceHealth.STALLED, stall)
             except (av.error.FFmpegError, OSError, IndexError) as error:
-                self._set_health(SourceHealth.RECONNECTING, f"stream error ({error_reason(error)})")
+                if self._silent(reading_since):
+                    self._set_health(SourceHealth.STALLED, stall)
+                else:
+                    self._set_health(SourceHealth.RECONNECTING, f"stream error ({error_reason(error)})")
             finally:
                 container.close()
             if self.health is SourceHealth.LIVE:
@@ -201,6 +209,10 @@ class NetworkSource(Source):
         self.decoder = "nvdec"
         # without B-frames display order is decode order: no frame need wait in NVDEC
         return NvdecDecoder(stream, gpu=self.nvdec.gpu, low_latency=not stream.codec_context.has_b_frames)
+
+    def _silent(self, reading_since: float) -> bool:
+        """Whether the connection waited at least FFmpeg's read timeout without a frame."""
+        return time.monotonic() - reading_since >= self.options.stall_timeout / 2
 
     def _backoff(self, attempt: int) -> float:
         delay = min(self.options.backoff_max, self.options.backoff_initial * 2 ** (attempt - 1))
