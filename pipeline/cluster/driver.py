@@ -21,7 +21,6 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
-from pipeline.cluster.progress import ClusterProgress
 from pipeline.cluster.sources import expand_sources, output_paths, output_templates
 from pipeline.cluster.storage import Target, check_uri, is_uri, name_of, remove_partials
 from pipeline.cluster.worker import SegmentWorker, SourceResult
@@ -53,6 +52,27 @@ class ClusterReport:
     @property
     def failed(self) -> list[SourceResult]:
         return [result for result in self.results if result.error is not None]
+
+    def progress_line(self, total: int, in_flight: dict[str, int], elapsed: float) -> str:
+        """The cluster-wide progress line: sources done of ``total``, frames and fps, and each
+        node's files and fps (frames of its finished sources plus those ``in_flight`` there)."""
+        elapsed = max(elapsed, 1e-9)
+        finished = self.per_node()
+        nodes = sorted(set(finished) | set(in_flight))
+        frames = {node: finished.get(node, {}).get("frames", 0) + in_flight.get(node, 0) for node in nodes}
+        total_frames, failed = sum(frames.values()), len(self.failed)
+        parts = [
+            f"files {len(self.results)}/{total}"
+            + (f" ({failed} failed)" if failed else "")
+            + f"  frames {total_frames}  {total_frames / elapsed:.1f} fps"
+        ]
+        parts += [
+            f"node {node[:8]} {finished.get(node, {}).get('files', 0)} files {frames[node] / elapsed:.1f} fps"
+            for node in nodes
+        ]
+        if self.workers_lost:
+            parts.append(f"{self.workers_lost} workers lost")
+        return "  |  ".join(parts)
 
 
 def run_on_ray(
@@ -104,7 +124,7 @@ def run_on_ray(
         start_actor()
     pending, attempts, cluster = deque(sources), dict.fromkeys(sources, 0), ClusterReport()
     last_progress = time.monotonic()
-    shown, last_shown = ClusterProgress(len(sources), started), 0.0
+    last_shown = 0.0
     try:
         while pending or running:
             while idle and pending:
@@ -127,9 +147,12 @@ def run_on_ray(
                 )
             if progress is not None and time.monotonic() - last_shown >= PROGRESS_INTERVAL:
                 last_shown = time.monotonic()
-                shown.in_flight = _in_flight(ray, running, nodes)
-                shown.workers_lost = cluster.workers_lost
-                progress(lambda: shown.line(time.monotonic()))
+                in_flight = _in_flight(ray, running, nodes)
+                progress(
+                    lambda flight=in_flight: cluster.progress_line(
+                        len(sources), flight, time.monotonic() - started
+                    )
+                )
             for future in done:
                 if future in starting:
                     actor = starting.pop(future)
@@ -152,7 +175,6 @@ def run_on_ray(
                         cluster.results.append(
                             SourceResult(source, "", error="its workers died", attempts=attempts[source])
                         )
-                        shown.done, shown.failed = shown.done + 1, shown.failed + 1
                     else:
                         pending.appendleft(source)
                     start_actor()
@@ -161,10 +183,6 @@ def run_on_ray(
                 if result.error is None:
                     _commit(result, paths[source])
                 cluster.results.append(dataclasses.replace(result, outputs={}, attempts=attempts[source]))
-                if result.error is None:
-                    shown.finished(result.node, result.frames)
-                else:
-                    shown.done, shown.failed = shown.done + 1, shown.failed + 1
                 done_count = len(cluster.results)
                 line = (
                     f"error: {result.error}"
@@ -181,8 +199,7 @@ def run_on_ray(
             report(f"removed {removed} partial output(s) left by lost workers")
     cluster.elapsed_s = time.monotonic() - started
     if progress is not None:
-        shown.in_flight, shown.workers_lost = {}, cluster.workers_lost
-        progress(lambda: shown.line(time.monotonic()), final=True)
+        progress(lambda: cluster.progress_line(len(sources), {}, cluster.elapsed_s), final=True)
     return cluster
 
 

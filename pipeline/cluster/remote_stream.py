@@ -22,10 +22,10 @@ import contextlib
 import dataclasses
 import threading
 import time
-from pathlib import Path
 
 from pipeline.serve.live_view import FrameRecord
 from pipeline.serve.stream import StreamInfo, StreamState
+from pipeline.sinks.output_checks import suffixed
 
 POLL = 1.0  # seconds each watcher call waits on the actor
 MAX_PLACEMENT_WAIT = 120.0  # seconds a (re)placement may take before the stream is failed
@@ -266,10 +266,7 @@ class RemoteStream:
 def continued(output: str, relocation: int) -> str:
     """Where a moved stream goes on writing ``output``: ``NAME-moved<N>.EXT`` beside it for
     files (what the lost node wrote stays as it is), the same for pushes and null."""
-    if relocation == 0 or "://" in output or output in ("null", "window"):
-        return output
-    path = Path(output)
-    return str(path.with_name(f"{path.stem}-moved{relocation}{path.suffix}"))
+    return output if relocation == 0 else suffixed(output, f"-moved{relocation}")
 
 
 def _reason(error: BaseException) -> str:

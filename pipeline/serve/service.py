@@ -23,6 +23,7 @@ from pipeline.engine_setup import open_engine
 from pipeline.overlay import Overlay, RenderOptions
 from pipeline.preprocess import PixelFormat, preprocess_cpu
 from pipeline.run_options import RunOptions
+from pipeline.sinks.output_checks import is_file_output
 from pipeline.serve.stream import ManagedStream, StreamInfo, StreamState, checked
 from pipeline.sources.spec import SourceKind, parse_source_spec
 from yolact.detections import Detections
@@ -119,7 +120,7 @@ class Service:
         for output in outputs:
             if not isinstance(output, str) or not output:
                 raise InputError("outputs must be a list of non-empty strings")
-            if "://" not in output and output not in ("null", "window"):
+            if is_file_output(output):
                 self._check_path(output, "output")
         run_options = self._run_options(options)
         with self._lock:

@@ -68,12 +68,7 @@ def check_outputs_distinct(outputs: list[str], inputs: list[str]) -> None:
         if not isinstance(source, str) or "://" in source or not os.path.exists(source):
             continue
         for spec in outputs:
-            if (
-                spec not in ("null", "window")
-                and "://" not in spec
-                and os.path.exists(spec)
-                and os.path.samefile(spec, source)
-            ):
+            if is_file_output(spec) and os.path.exists(spec) and os.path.samefile(spec, source):
                 raise OutputError(f"output {spec} is the input {source}: write the result to another file")
 
 
@@ -92,7 +87,17 @@ def check_run_outputs(
 
 def stream_output(spec: str, stream_id: int, num_streams: int) -> str:
     """The output one stream writes: with several streams, file names get a _s<id> suffix."""
-    if num_streams == 1 or spec in ("null", "window") or "://" in spec:
+    return spec if num_streams == 1 else suffixed(spec, f"_s{stream_id}")
+
+
+def is_file_output(spec: str) -> bool:
+    """A file on this machine's filesystem (not null, a window or a push to a URL)."""
+    return spec not in ("null", "window") and "://" not in spec
+
+
+def suffixed(spec: str, suffix: str) -> str:
+    """A file output with ``suffix`` before its extension; other outputs as they are."""
+    if not is_file_output(spec):
         return spec
     path = Path(spec)
-    return str(path.with_name(f"{path.stem}_s{stream_id}{path.suffix}"))
+    return str(path.with_name(f"{path.stem}{suffix}{path.suffix}"))

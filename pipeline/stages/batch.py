@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from pipeline.frame import BatchSlot, HeldFrame
-from pipeline.preprocess import PixelFormat, preprocess_cpu
+from pipeline.preprocess import preprocess_cpu
 from pipeline.ring import Ring
 from pipeline.stages.base import POLL, Stage
 
@@ -56,23 +56,15 @@ class BatchStage(Stage):
         return contextlib.nullcontext()
 
     def fill(self, slot: BatchSlot, frames: list[HeldFrame]) -> None:
-        """Preprocess ``frames`` into ``slot.images[:len(frames)]``."""
-        by_format: dict[PixelFormat, list[int]] = {}
+        """Preprocess ``frames`` into ``slot.images[:len(frames)]``, each straight into its row
+        (no batch allocated per call; frames of any pixel formats mixed)."""
         for position, held in enumerate(frames):
-            by_format.setdefault(held.slot.pixel_format, []).append(position)
-        for pixel_format, positions in by_format.items():
-            pictures = [frames[p].slot.image for p in positions]
-            if len(by_format) == 1:  # the usual case: straight into the slot, no batch allocated
-                preprocess_cpu(
-                    pictures,
-                    pixel_format=pixel_format,
-                    size=self.size,
-                    dtype=self.dtype,
-                    out=slot.images[: len(frames)],
-                )
-                continue
-            slot.images[positions] = preprocess_cpu(
-                pictures, pixel_format=pixel_format, size=self.size, dtype=self.dtype
+            preprocess_cpu(
+                [held.slot.image],
+                pixel_format=held.slot.pixel_format,
+                size=self.size,
+                dtype=self.dtype,
+                out=slot.images[position : position + 1],
             )
 
     def _collect(self) -> list[HeldFrame] | None:
