@@ -2,9 +2,10 @@
 
     python -m assets.make_bundled_model [--work runs/bundled] [--checkpoint C.pth]
 
-1. synthetic data: 1000 training images (seed 100), 200 validation (seed 200) and a
-   held-out test set of 200 (seed 300), 320x320;
-2. train ``yolact_tiny`` (configs/models/yolact_tiny.yaml: 3000 iterations, batch 8)
+1. synthetic data: 2000 training images (seed 100; 320x320 and 640x360 mixed: video
+   frames reach the square input squeezed), 200 validation (seed 200) and a held-out test
+   set of 200 (seed 300), 320x320;
+2. train ``yolact_tiny`` (configs/models/yolact_tiny.yaml: 4500 iterations, batch 8)
    — skipped with ``--checkpoint`` (an existing run's final weights);
 3. export ``assets/yolact_tiny.onnx`` (checked against PyTorch) and copy the weights to
    ``assets/yolact_tiny.pth`` (original format);
@@ -24,7 +25,8 @@ from pathlib import Path
 from yolact.network_outputs import OUTPUT_NAMES
 
 SEEDS = {"train": 100, "val": 200, "test": 300}
-COUNTS = {"train": 1000, "val": 200, "test": 200}
+COUNTS = {"train": 2000, "val": 200, "test": 200}
+TRAIN_SIZES = ((320, 320), (640, 360))
 ASSETS = Path(__file__).resolve().parent
 
 
@@ -53,7 +55,8 @@ def main() -> None:
         folder = args.work / "data" / split
         annotations = folder / "annotations.json"
         if not annotations.is_file():
-            make_coco_dataset(folder, num_images=COUNTS[split], seed=seed, width=320, height=320)
+            sizes = TRAIN_SIZES if split == "train" else ()
+            make_coco_dataset(folder, num_images=COUNTS[split], seed=seed, width=320, height=320, sizes=sizes)
         data[split] = DataSpec(annotations, folder / "images")
     minutes = args.training_minutes
     checkpoint = args.checkpoint
@@ -114,12 +117,16 @@ its metadata), `yolact_tiny.pth` (the same weights in the original checkpoint fo
 `yolact_tiny_int8.onnx` (static INT8 of the ONNX file, calibrated on 64 validation
 images: what CPU runs use by default; GPU runs and `--precision fp32` use the fp32 file).
 
-- Architecture: `configs/models/yolact_tiny.yaml` — ResNet-style basic blocks 1-1-1-1
-  (16 → 128 channels), FPN 64 channels (P3–P7), 16 prototypes of 80×80, input 320×320,
-  6402 priors, classes {", ".join(config.class_names)}.
-- Data: `yolact.synthetic_data.make_coco_dataset`, 320×320, train {COUNTS["train"]} images
-  (seed {SEEDS["train"]}), validation {COUNTS["val"]} (seed {SEEDS["val"]}), held-out test
-  {COUNTS["test"]} (seed {SEEDS["test"]}); 1–6 objects per image, occlusion, textures.
+- Architecture: `configs/models/yolact_tiny.yaml` — ResNet-style basic blocks
+  {"-".join(map(str, config.backbone.layers))} ({config.backbone.stage_channels[0]} → \
+{config.backbone.stage_channels[-1]} channels), FPN {config.fpn.channels} channels (P3–P7),
+  {config.protonet.num_prototypes} prototypes of {config.proto_size}×{config.proto_size} \
+from a {config.protonet.channels}-channel branch, input {config.image_size}×{config.image_size},
+  {config.num_priors} priors, classes {", ".join(config.class_names)}.
+- Data: `yolact.synthetic_data.make_coco_dataset`, train {COUNTS["train"]} images
+  (seed {SEEDS["train"]}; {" and ".join(f"{w}×{h}" for w, h in TRAIN_SIZES)} mixed), validation \
+{COUNTS["val"]} (seed {SEEDS["val"]}) and held-out test
+  {COUNTS["test"]} (seed {SEEDS["test"]}) 320×320; 1–6 objects per image, occlusion, textures.
 - Training: SGD lr {training.lr}, momentum {training.momentum}, weight decay {training.weight_decay},
   batch {training.batch_size}, {training.max_iter} iterations, warm-up {training.warmup_iters},
   steps {list(training.lr_steps)} ×{training.lr_gamma}, augmentations on (expand ≤ {training.max_expand}),

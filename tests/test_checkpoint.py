@@ -84,10 +84,10 @@ def test_missing_and_unexpected_keys_are_named(tiny_model, tiny_config):
 
 def test_shape_mismatch_is_named(tiny_model, tiny_config):
     weights = dict(tiny_model.state_dict())
-    weights["semantic_seg_conv.weight"] = torch.zeros(4, 64, 3, 3)
-    with pytest.raises(
-        StateDictMismatchError, match=r"semantic_seg_conv\.weight \(4, 64, 3, 3\) vs \(4, 64, 1, 1\)"
-    ):
+    channels = tiny_config.fpn.channels
+    weights["semantic_seg_conv.weight"] = torch.zeros(4, channels, 3, 3)
+    expected = rf"semantic_seg_conv\.weight \(4, {channels}, 3, 3\) vs \(4, {channels}, 1, 1\)"
+    with pytest.raises(StateDictMismatchError, match=expected):
         load_state_dict_checked(YolactModel(tiny_config), weights, source="x.pth")
 
 

@@ -145,7 +145,7 @@ def test_a_node_lost_mid_run_loses_nothing_and_duplicates_nothing(cluster, clips
         if line.endswith(f"started on node {second[:8]}") and len(killed) < 2:
             killed.append(line)
             if len(killed) == 2:
-                cluster.kill_second_raylet()
+                cluster.kill_second_node()
 
     result = run_on_ray(  # videos committed by the driver, JSON lines written by the workers
         [str(clip) for clip in clips],

@@ -99,7 +99,7 @@ def test_streams_on_both_nodes_then_one_moves_when_its_node_dies(cluster, tiny_o
         assert outputs[on_first].read_text().count("\n") > 5  # finalised on its node
         before = stream.info()
         last_sequence = records[-1].sequence
-        cluster.kill_second_raylet()
+        cluster.kill_second_node()
         moved = wait_for(
             lambda: (lambda i: i if i.relocations == 1 and i.state == "running" and i.node else None)(
                 stream.info()

@@ -24,6 +24,22 @@ def test_coco_set_is_deterministic_and_consistent(tmp_path):
         np.testing.assert_allclose(mask_utils.toBbox(rle), annotation["bbox"])
 
 
+def test_coco_set_of_mixed_sizes(tmp_path):
+    import cv2
+
+    sizes = ((64, 64), (96, 54))
+    data = json.loads(make_coco_dataset(tmp_path, num_images=12, seed=4, sizes=sizes).read_text())
+    seen = {(image["width"], image["height"]) for image in data["images"]}
+    assert seen == set(sizes)  # both drawn in 12 images (seeded)
+    by_id = {image["id"]: image for image in data["images"]}
+    for image in data["images"]:
+        height, width = cv2.imread(str(tmp_path / "images" / image["file_name"])).shape[:2]
+        assert (width, height) == (image["width"], image["height"])
+    for annotation in data["annotations"]:
+        image = by_id[annotation["image_id"]]
+        assert annotation["segmentation"]["size"] == [image["height"], image["width"]]
+
+
 def test_occlusion_leaves_visible_parts_only():
     scene = SyntheticScene(120, 90, seed=2, num_shapes=6)
     image, instances = scene.frame_with_masks(0)

@@ -122,10 +122,13 @@ def make_coco_dataset(
     height: int = 320,
     objects: tuple[int, int] = (1, 6),
     empty_fraction: float = 0.05,
+    sizes: tuple[tuple[int, int], ...] = (),
 ) -> Path:
     """Write ``folder/images/*.png`` and ``folder/annotations.json`` (COCO, RLE masks).
 
     Returns the annotation file's path. ``empty_fraction`` of the images have no object.
+    ``sizes``: (width, height) choices, one drawn per image (mixed shapes: a square network
+    input sees video frames squeezed); empty → every image ``width`` x ``height``.
     """
     from pycocotools import mask as mask_utils
 
@@ -134,6 +137,8 @@ def make_coco_dataset(
     rng = np.random.default_rng(seed)
     images, annotations = [], []
     for image_id in range(1, num_images + 1):
+        if sizes:
+            width, height = sizes[int(rng.integers(len(sizes)))]
         count = 0 if rng.random() < empty_fraction else int(rng.integers(objects[0], objects[1] + 1))
         picture, instances = compose(
             textured_background(rng, width, height), random_shapes(rng, width, height, count)

@@ -19,7 +19,7 @@ class TrackerOptions:
     min_iou_low: float = 0.5  # box IoU a second-stage (low score) match needs
     min_iou_lost: float = 0.1  # a lost track found near its predicted or last seen box (box IoU)
     mask_weight: float = 0.3  # share of mask IoU in the first stage's overlap (box IoU the rest)
-    colour_weight: float = 0.4  # share of colour in the similarity of the pairs that pass min_iou
+    colour_weight: float = 0.6  # share of colour in the similarity of the pairs that pass min_iou
     min_colour: float = 0.6  # colour share a lost track found away from its boxes needs
     max_speed: float = 0.5  # frame diagonals per second a lost object may have travelled
     edge_margin: float = 0.02  # share of the frame's size that counts as its edge

@@ -1,5 +1,5 @@
 """The product's two-node local Ray cluster (``pipeline.cluster.local``), plus what only a
-test does to it: kill the second node's raylet outright."""
+test does to it: kill the second node outright."""
 
 from __future__ import annotations
 
@@ -14,13 +14,18 @@ class TwoNodes(LocalCluster):
     def __init__(self):
         super().__init__(nodes=2)
 
-    def kill_second_raylet(self) -> None:
-        """The second node's raylet, killed (the node dies, its workers with it)."""
-        for pid in _descendants(self.processes[1].pid):
-            if "raylet" in _command(pid):
+    def kill_second_node(self) -> None:
+        """The second node's raylet and its workers, killed at once, as when the machine
+        dies: work in progress there is lost, however fast it would have finished (with the
+        raylet alone killed, its workers live on for a moment and may still deliver)."""
+        processes = _descendants(self.processes[1].pid)
+        if not any("raylet" in _command(pid) for pid in processes):
+            raise RuntimeError("no raylet under the second node")
+        for pid in processes:
+            try:
                 os.kill(pid, signal.SIGKILL)
-                return
-        raise RuntimeError("no raylet under the second node")
+            except ProcessLookupError:
+                continue
 
 
 def _descendants(root: int) -> list[int]:
