@@ -72,8 +72,14 @@ def test_bf16_is_asked_for_by_name_and_refused_without_the_instructions(model):
     has_bf16 = "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     engine = OpenVinoEngine(model, precision="bf16")
     if has_bf16:
-        with engine:
-            assert engine.infer(np.zeros((1, 3, 320, 320), np.float32)).batch_size == 1
+        # bf16 really runs (its rounding shows), and fp32 is not bf16 (the hint is obeyed
+        # on exactly the CPUs where OpenVINO would otherwise pick bf16 by itself)
+        images = np.random.default_rng(6).standard_normal((1, 3, 320, 320), dtype=np.float32)
+        with engine, OpenVinoEngine(model, precision="fp32") as fp32:
+            low, full = engine.infer(images), fp32.infer(images)
+        assert low.batch_size == 1
+        assert np.abs(low["proto"] - full["proto"]).max() > 1e-3  # bf16 keeps 8 significant bits
+        np.testing.assert_allclose(low["conf"], full["conf"], atol=0.05)  # and is still the model
     else:
         with pytest.raises(BackendUnavailableError, match="no bf16 instructions"):
             engine.__enter__()
