@@ -178,6 +178,28 @@ def test_an_object_that_leaves_through_one_edge_and_comes_back_through_another(w
     assert ids[60] == ([1, 2] if with_pixels else [3, 2])  # back in the middle
 
 
+@pytest.mark.parametrize("with_pixels", [True, False])
+def test_a_track_found_away_from_its_prediction_starts_its_motion_afresh(with_pixels):
+    """Back through the other edge, the object is where its filter never expected it: the
+    filter restarts there (a Kalman update across the gap would read the jump of the whole
+    frame's width as a velocity and throw the next prediction far off)."""
+    tracker = Tracker()
+    for step in range(16):  # moving right at 10 px per frame, out on the right after 12 frames
+        box = tuple(np.clip(box_at(200 + 10 * step, 40), 0, (FRAME[1], FRAME[0]) * 2))
+        seen = [(box, BLUE)] if box[0] < FRAME[1] else []
+        tracker.update(
+            frame_of(*((*b, 0.9) for b, _ in seen)), image=image_of(*seen) if with_pixels else None
+        )
+    back = box_at(0, 40)  # on the left edge, where a track that left on the right may come back
+    ids = tracker.update(frame_of((*back, 0.9)), image=image_of((back, BLUE)) if with_pixels else None)
+    if not with_pixels:  # boxes alone cannot tell it is the same object: a new, tentative track
+        assert ids.tolist() == [UNTRACKED]
+        return
+    assert ids.tolist() == [1]
+    (predicted,) = tracker.kalman.predict(np.ones(len(tracker.tracks))).boxes_xyxy()
+    np.testing.assert_allclose(predicted, back, atol=1)  # at rest where found, not flung left
+
+
 def test_bad_options_are_refused_naming_the_key():
     with pytest.raises(ConfigError, match="tracking.low_score.*low_score <= high_score"):
         TrackerOptions(low_score=0.6, high_score=0.5)

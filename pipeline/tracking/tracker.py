@@ -10,11 +10,12 @@ lost tracks (unmatched in an earlier frame) then look among the detections left 
 their class that resembles them in colour and is where they can have got to: near the box
 the filter predicts or the one last seen, within reach at ``max_speed``, or — a track that
 went out through the frame's edge — coming back in through any edge (without the frame's
-pixels, lost tracks go by box IoU alone); tentative tracks (born last frame) match what is
-left. Unmatched confirmed tracks become lost and are removed after ``max_lost_frames``
-frames or ``max_lost_seconds`` seconds (live streams drop frames: time comes from the
-frames' timestamps); unmatched detections above ``new_track_score`` start tentative
-tracks, confirmed (given an id) when matched again. One ``Tracker`` per stream: batching
+pixels, lost tracks go by box IoU alone); one found away from its predicted box starts its
+filter afresh there; tentative tracks (born last frame) match what is left. Unmatched
+confirmed tracks become lost and are removed after ``max_lost_frames`` frames or
+``max_lost_seconds`` seconds (live streams drop frames: time comes from the frames'
+timestamps); unmatched detections above ``new_track_score`` start tentative tracks,
+confirmed (given an id) when matched again. One ``Tracker`` per stream: batching
 streams together never mixes their ids.
 """
 
@@ -22,29 +23,20 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.tracking.assignment import assign
-from pipeline.tracking.appearance import (
-    at_edge,
-    colour_of,
-    colour_samples,
-    colour_share,
-    inlier_colour,
-    pair_colour_share,
-    within_reach,
-)
+from pipeline.tracking.appearance import at_edge, colour_share, pair_colour_share, within_reach
+from pipeline.tracking.found import Found, blend_colour, find, mask_iou
 from pipeline.tracking.kalman import KalmanBoxes
 from pipeline.tracking.options import TrackerOptions
-from yolact.array_module import get_array_module, to_host
+from yolact.array_module import get_array_module
 from yolact.detections import Detections
 from yolact.nms import jaccard
 
 UNTRACKED = -1
 ANY = 1e-9  # similarities are 0 where a match is ruled out: anything above may match
-MASK_GRID = 32
 
 
 class TrackState(enum.Enum):
@@ -65,22 +57,6 @@ class Track:
     last_time: float
     last_box: np.ndarray  # where it was last seen (xyxy): lost tracks are also looked for there
     colour: np.ndarray | None  # BGR, averaged over the sightings that looked like it
-
-
-class Found(NamedTuple):
-    """One frame's detections as the tracker compares them (host arrays, but masks)."""
-
-    boxes: np.ndarray  # [N, 4] xyxy, float64
-    scores: np.ndarray
-    class_ids: np.ndarray
-    masks: object  # [N, P] 0/1 float32 on the ≤32x32 grid, the detections' xp
-    samples: np.ndarray | None  # [N, K, 3] BGR colours under each mask (None: no frame given)
-    at_edge: np.ndarray  # [N] bool
-    frame_size: tuple[int, int]
-    reach: float  # pixels per second a lost object may have travelled
-
-
-COLOUR_MOMENTUM = 0.8  # a track's colour: this much of what it was, the rest from the new sighting
 
 
 class Tracker:
@@ -109,7 +85,7 @@ class Tracker:
             if timestamp > self._last_timestamp:  # the stream's own frame interval, from its clock
                 self.frame_interval, self._interval_seen = timestamp - self._last_timestamp, True
         self._last_timestamp = timestamp
-        found = self._found(detections, image)
+        found = find(detections, image, self.options)
         boxes, scores = found.boxes, found.scores
         ids = np.full(len(detections), UNTRACKED, np.int64)
         self._expire(now)
@@ -144,7 +120,16 @@ class Tracker:
         # included (an object coming out from behind another scores low at first)
         lost = np.array([t for t in left_tracks if self.tracks[t].state is TrackState.LOST], np.int64)
         candidates = np.concatenate([left_high, left_low])
+        recovered_from = len(matches)
         _, left = match(lost, candidates, self._recovery(predicted, found, colours, lost, candidates, now))
+        # found away from where its filter expected it (back through an edge, or out from
+        # behind something after a turn): the filter starts again there, as a new track's
+        # would — updated across the gap, it would take the jump for a velocity
+        restart = [
+            (t, d)
+            for t, d in matches[recovered_from:]
+            if jaccard(predicted.boxes_xyxy()[[t]], boxes[[d]])[0, 0] < options.min_iou_lost
+        ]
         left_high = np.intersect1d(left, left_high)
         _, unmatched_high = match(tentative, left_high, similar(tentative, left_high, options.min_iou))
 
@@ -152,6 +137,9 @@ class Tracker:
         matched_detections = np.array([d for _, d in matches], np.int64)
         corrected = predicted.select(matched_tracks).update(boxes[matched_detections])
         kalman = predicted.replace(matched_tracks, corrected)
+        if restart:
+            rows = np.array([t for t, _ in restart], np.int64)
+            kalman = kalman.replace(rows, KalmanBoxes.start(boxes[[d for _, d in restart]]))
         for track_row, detection_row in matches:
             track = self.tracks[track_row]
             if track.track_id == UNTRACKED:
@@ -160,7 +148,7 @@ class Tracker:
             track.mask, track.last_frame, track.last_time = found.masks[detection_row], self.frame, now
             track.last_box = boxes[detection_row]
             if scores[detection_row] >= options.high_score:  # a low score may be a partial view
-                track.colour = _blend(track.colour, found, detection_row)
+                track.colour = blend_colour(track.colour, found, detection_row)
             ids[detection_row] = track.track_id
         matched = set(matched_tracks.tolist())
         keep = []
@@ -187,7 +175,7 @@ class Tracker:
                 self.frame,
                 now,
                 boxes[detection_row],
-                _blend(None, found, detection_row),
+                blend_colour(None, found, detection_row),
             )
             if first_frame:  # nothing to confirm against on a stream's first frame
                 track.track_id, self.next_id = self.next_id, self.next_id + 1
@@ -196,31 +184,6 @@ class Tracker:
             self.tracks.append(track)
         self.time = now
         return ids
-
-    def _found(self, detections: Detections, image) -> Found:
-        xp = get_array_module(detections.masks_lowres)
-        boxes, scores, class_ids = (
-            to_host(array) for array in (detections.boxes_xyxy, detections.scores, detections.class_ids)
-        )
-        # masks compared on a grid of at most ~32x32 (every step-th prototype pixel): enough to
-        # tell overlapping objects apart, 9-25x less work than the prototypes' 80x80-138x138
-        step = max(1, -(-detections.masks_lowres.shape[1] // MASK_GRID))
-        grid = detections.masks_lowres[:, ::step, ::step]
-        masks = (grid > 0.5).reshape(len(detections), grid.shape[1] * grid.shape[2]).astype(xp.float32)
-        samples = (
-            None if image is None else colour_samples(image, detections.boxes_xyxy, detections.masks_lowres)
-        )
-        boxes = boxes.astype(np.float64)
-        return Found(
-            boxes,
-            scores,
-            class_ids,
-            masks,
-            samples,
-            at_edge(boxes, detections.frame_size, self.options.edge_margin),
-            detections.frame_size,
-            self.options.max_speed * float(np.hypot(*detections.frame_size)),
-        )
 
     def _expire(self, now: float) -> None:
         """Forget lost tracks unseen for more than max_lost_frames frames or max_lost_seconds."""
@@ -277,13 +240,13 @@ class Tracker:
         overlap = jaccard(predicted.boxes_xyxy()[track_rows], found.boxes[detection_rows])
         if appearance and options.mask_weight > 0:
             near_tracks, near_detections = np.nonzero(overlap > 0)
-            mask_iou = np.zeros_like(overlap)
+            masks_overlap = np.zeros_like(overlap)
             if len(near_tracks):
                 xp = get_array_module(found.masks)
                 track_masks = xp.stack([self.tracks[track_rows[t]].mask for t in near_tracks])
                 masks = found.masks[xp.asarray(detection_rows[near_detections])]
-                mask_iou[near_tracks, near_detections] = _mask_iou(xp, track_masks, masks)
-            overlap = (1 - options.mask_weight) * overlap + options.mask_weight * mask_iou
+                masks_overlap[near_tracks, near_detections] = mask_iou(xp, track_masks, masks)
+            overlap = (1 - options.mask_weight) * overlap + options.mask_weight * masks_overlap
         if options.per_class:
             track_classes = np.array([self.tracks[t].class_id for t in track_rows])
             overlap = np.where(track_classes[:, None] == found.class_ids[detection_rows][None, :], overlap, 0)
@@ -303,24 +266,3 @@ def _colours(tracks: list[Track]) -> np.ndarray:
         if track.colour is not None:
             colours[row] = track.colour
     return colours
-
-
-def _blend(colour: np.ndarray | None, found: Found, row: int) -> np.ndarray | None:
-    """A track's colour after a confident sighting: the sighting's own colour for a new
-    track, else moved towards the sighting's pixels of about its colour (unchanged when
-    the sighting has too few: something else in front, or no frame given)."""
-    if found.samples is None or np.isnan(found.samples[row]).all():
-        return colour
-    if colour is None:
-        return colour_of(found.samples[row])
-    seen = inlier_colour(colour, found.samples[row])
-    return colour if seen is None else COLOUR_MOMENTUM * colour + (1 - COLOUR_MOMENTUM) * seen
-
-
-def _mask_iou(xp, a, b) -> np.ndarray:
-    """IoU of flat 0/1 masks, pair by pair: a [K, P] with b [K, P], computed on their device,
-    returned on the host."""
-    intersection = (a * b).sum(axis=1)
-    union = a.sum(axis=1) + b.sum(axis=1) - intersection
-    iou = intersection / xp.maximum(union, 1)
-    return iou.get() if xp is not np else iou
