@@ -101,6 +101,7 @@ class RunOptions:
     engine_options: dict = field(default_factory=dict)  # backend constructor options, e.g. precision="fp32"
     decode: str = "auto"  # "auto" (NVDEC on GPU runs where possible), "cpu" (PyAV), "nvdec"
     track: bool | None = None  # instance ids across frames (None: the preset's tracking.enabled)
+    trail_length: int | None = None  # tracked objects' last N centres drawn (None: the preset's)
     console: Console | None = None  # status and progress lines; None: stderr (progress as above)
 
     def pipeline_config(self, *, live: bool) -> PipelineConfig:
@@ -111,8 +112,11 @@ class RunOptions:
         network = config.network
         if self.network_overrides:
             network = dataclasses.replace(network, **self.network_overrides)
-        if self.track is not None:
-            config = config.replace(tracking=dataclasses.replace(config.tracking, enabled=self.track))
+        track = True if self.track is None and self.trail_length else self.track  # trails need tracks
+        if track is not None:
+            config = config.replace(tracking=dataclasses.replace(config.tracking, enabled=track))
+        if self.trail_length is not None:
+            config = config.replace(render=dataclasses.replace(config.render, trail_length=self.trail_length))
         return config.replace(
             batch=self.batch,
             score_threshold=self.score_threshold,

@@ -22,7 +22,7 @@ from pipeline.runner import Pipeline, RunOptions
 pytestmark = pytest.mark.skipif(compiler_missing() is not None, reason=str(compiler_missing()))
 
 
-def _run(monkeypatch, *, gpu: bool, batch: int, track: bool | None = None):
+def _run(monkeypatch, *, gpu: bool, batch: int, track: bool | None = None, trail_length: int | None = None):
     recorder = Recorder()
     if gpu:
         fake_cupy.install(monkeypatch)
@@ -31,7 +31,9 @@ def _run(monkeypatch, *, gpu: bool, batch: int, track: bool | None = None):
             return StandInCudaEngine(model), SimpleNamespace(reason="stand-in")
 
         monkeypatch.setattr("pipeline.engine_setup.create_engine", standin_engine)
-    options = RunOptions(model=default_model(), batch=batch, progress=False, track=track)
+    options = RunOptions(
+        model=default_model(), batch=batch, progress=False, track=track, trail_length=trail_length
+    )
     with Pipeline([SOURCE], [], options, extra_sinks={0: [recorder]}) as pipeline:
         summary = pipeline.run()
         on_gpu = pipeline.engine.device == "cuda"
@@ -59,6 +61,28 @@ def test_gpu_tracking_on_the_standin_matches_the_cpu_tracking(monkeypatch):
     cpu_ids = [sorted(d.track_ids.tolist()) for _, _, d in cpu_frames]
     assert cpu_ids == [sorted(d.track_ids.tolist()) for _, _, d in gpu_frames]
     assert max(max(ids, default=0) for ids in cpu_ids) >= 1
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_trails_are_drawn_after_the_overlay_on_both_runtimes(monkeypatch, gpu):
+    """--trails: every frame is the overlay plus each track's recent centres, drawn by the
+    same pixel writes on a NumPy frame and (stand-in) on a device frame."""
+    from helpers.runtime_compare import SCENE
+    from pipeline.overlay import RenderOptions, draw_overlay
+    from pipeline.overlay.trails import Trails, draw_trails
+    from pipeline.synthetic import SyntheticScene
+
+    frames = _run(monkeypatch, gpu=gpu, batch=4, track=True, trail_length=6)
+    scene, trails, render = SyntheticScene(**SCENE), Trails(6), RenderOptions(color_lookup="track")
+    drawn = 0
+    for index, image, detections in frames:
+        expected = draw_overlay(scene.frame(index).copy(), detections, render)
+        without = expected.copy()
+        paths = trails.update(detections)
+        draw_trails(expected, paths, render.box_thickness)
+        drawn += int((expected != without).any())
+        np.testing.assert_array_equal(image, expected, err_msg=f"frame {index}")
+    assert drawn >= len(frames) // 2  # trails were there to see on most frames
 
 
 def test_standin_refuses_what_a_gpu_would_refuse(monkeypatch):

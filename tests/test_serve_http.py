@@ -151,6 +151,10 @@ def test_refusals_over_http(server, tmp_path):
     assert bad_render.status_code == 400 and "render.alpha" in bad_render.json()["error"]
     changed = server.client.patch(f"/v1/streams/{ids[0]}", json={"render": {"labels": False}})
     assert changed.status_code == 200 and changed.json()["render"]["labels"] is False
+    trails = server.client.patch(f"/v1/streams/{ids[0]}", json={"render": {"trail_length": 1}})
+    assert trails.status_code == 400 and "render.trail_length" in trails.json()["error"]
+    trails = server.client.patch(f"/v1/streams/{ids[0]}", json={"render": {"trail_length": 15}})
+    assert trails.status_code == 200 and trails.json()["render"]["trail_length"] == 15
     busy = server.client.post("/v1/streams", json={"source": LIVE})
     assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
     for stream_id in ids:

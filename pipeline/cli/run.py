@@ -94,6 +94,13 @@ def add_parser(subparsers) -> None:
         help="give every object an id that survives from frame to frame (track_id in JSONL, colour and "
         "#id in the overlay); tuning: the preset's tracking: section",
     )
+    parser.add_argument(
+        "--trails",
+        type=int,
+        metavar="N",
+        help="draw each tracked object's last N positions behind it (turns --track on; default: the "
+        "preset's render.trail_length, 0)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     parser.add_argument(
@@ -135,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         engine_options={"precision": args.precision} if args.precision else {},
         decode=args.decode,
         track=True if args.track else None,
+        trail_length=args.trails,
     )
     pipeline = Pipeline(args.source, args.output or ["null"], options)
     with forward_signals(pipeline.interrupt, pipeline.interrupts):
@@ -168,6 +176,7 @@ def _run_on_ray(args: argparse.Namespace) -> int:
         "overwrite": args.overwrite,
         "engine_options": {"precision": args.precision} if args.precision else {},
         "track": True if args.track else None,
+        "trail_length": args.trails,
     }
     if not args.output:
         raise ConfigError(

@@ -10,6 +10,8 @@ import numpy as np
 from pipeline.overlay.options import ColorLookup
 from yolact.detections import Detections
 
+TRACK_KEY_OFFSET = 1000  # track ids' colour keys start here, clear of the class indices
+
 
 @cache
 def class_color(class_id: int) -> tuple[int, int, int]:
@@ -19,13 +21,18 @@ def class_color(class_id: int) -> tuple[int, int, int]:
     return int(blue * 255 + 0.5), int(green * 255 + 0.5), int(red * 255 + 0.5)
 
 
+def track_color(track_id: int) -> tuple[int, int, int]:
+    """A track's BGR colour: its own for every frame, apart from the classes' colours."""
+    return class_color(int(track_id) + TRACK_KEY_OFFSET)
+
+
 def instance_colors(detections: Detections, lookup: ColorLookup) -> np.ndarray:
     """uint8 [N, 3] BGR, one row per instance of ``detections`` (host arrays)."""
     host = detections.to_numpy()
     if lookup is ColorLookup.TRACK and host.track_ids is not None:
         # untracked instances (-1) take their class's colour, tracked ones their id's
         keys = [
-            int(track) + 1000 if track >= 0 else int(class_id)
+            int(track) + TRACK_KEY_OFFSET if track >= 0 else int(class_id)
             for track, class_id in zip(host.track_ids, host.class_ids)
         ]
     elif lookup in (ColorLookup.CLASS, ColorLookup.TRACK):

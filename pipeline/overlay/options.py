@@ -27,6 +27,7 @@ class RenderOptions:
     box_thickness: int = 2
     font_scale: float = 0.5
     color_lookup: ColorLookup = ColorLookup.CLASS
+    trail_length: int = 0  # tracked runs: each object's last N centres drawn behind it (0: none)
 
     def __post_init__(self) -> None:
         require(0.0 <= self.alpha <= 1.0, "alpha", f"must be in [0, 1], got {self.alpha}")
@@ -36,4 +37,9 @@ class RenderOptions:
             f"must be in [0, 1], got {self.score_threshold}",
         )
         require(self.box_thickness >= 1, "box_thickness", f"must be >= 1, got {self.box_thickness}")
+        require(
+            self.trail_length == 0 or self.trail_length >= 2,
+            "trail_length",
+            f"must be 0 (no trails) or at least 2 frames, got {self.trail_length}",
+        )
         object.__setattr__(self, "color_lookup", ColorLookup.parse(self.color_lookup, "color_lookup"))

@@ -34,13 +34,14 @@ class StreamRequest(BaseModel):
     source: str = Field(description="a file, rtsp:// / http(s):// URL, camera:N or synthetic:WxH@FPS")
     outputs: list[str] = Field(default_factory=list, description="out.mp4, out.jsonl, rtsp://... (optional)")
     options: dict = Field(
-        default_factory=dict, description="track, score_threshold, batch, preset, overwrite"
+        default_factory=dict, description="track, trail_length, score_threshold, batch, preset, overwrite"
     )
 
 
 class StreamChange(BaseModel):
     render: dict = Field(
-        default_factory=dict, description="masks, boxes, labels, scores: bool; score_threshold"
+        default_factory=dict,
+        description="masks, boxes, labels, scores: bool; score_threshold, alpha; trail_length",
     )
 
 

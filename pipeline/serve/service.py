@@ -30,7 +30,14 @@ from yolact.detections import Detections
 from yolact.errors import InputError, YolactStreamError
 from yolact.postprocess import DetectionParams, detect
 
-STREAM_OPTIONS = {"track": bool, "score_threshold": float, "batch": int, "preset": str, "overwrite": bool}
+STREAM_OPTIONS = {
+    "track": bool,
+    "trail_length": int,
+    "score_threshold": float,
+    "batch": int,
+    "preset": str,
+    "overwrite": bool,
+}
 
 
 class ServiceBusy(YolactStreamError):

@@ -25,6 +25,7 @@ RENDER_CHANGES = {
     "scores": bool,
     "score_threshold": float,
     "alpha": float,
+    "trail_length": int,  # tracked streams: trails on (N frames) or off (0)
 }
 
 

@@ -103,6 +103,10 @@ class DetectRenderStage(Stage):
         """Draw ``detections`` on ``bgr`` (what ``bgr`` returned), into ``frame.rendered``."""
         if self.overlay is not None:
             self.overlay.annotate(bgr, detections)
+            self.draw_more(frame, bgr, detections)
+
+    def draw_more(self, frame: FrameSlot, bgr, detections: Detections) -> None:
+        """What a subclass draws over the overlay (tracking: trails), before the frame leaves."""
 
     def finish(self) -> None:
         self.output_ring.close()

@@ -75,6 +75,7 @@ class GpuDetectRenderStage(DetectRenderStage):
         result into the pinned ``frame.rendered`` asynchronously."""
         if self.overlay is not None:
             self.overlay.annotate(device_bgr, detections)
+            self.draw_more(frame, device_bgr, detections)
         download(device_bgr, frame.rendered, self._stream.stream)
         frame.ready = self._stream.record()
 

@@ -10,6 +10,7 @@ import time
 
 from pipeline.frame import FrameMeta
 from pipeline.overlay import ColorLookup, RenderOptions
+from pipeline.overlay.trails import Trails, draw_trails
 from pipeline.ring import Ring
 from pipeline.stages.detect_render import DetectRenderStage
 from pipeline.tracking.options import TrackerOptions
@@ -43,6 +44,7 @@ class TrackStage(DetectRenderStage):
         )
         self.options, self.live = options, live
         self.trackers: dict[int, Tracker] = {}
+        self.trails: dict[int, Trails] = {}
 
     def process(self) -> None:
         with self.stream_context():
@@ -64,6 +66,17 @@ class TrackStage(DetectRenderStage):
                 out.frame, out.detections = held, tracked
                 self.output_ring.publish(out)
                 self.timed(1, started)
+
+    def draw_more(self, frame, bgr, detections) -> None:
+        """Each tracked object's recent centres behind it (``render.trail_length`` > 0)."""
+        render = self.render
+        if render is None or not render.trail_length:
+            return
+        stream_id = frame.meta.stream_id
+        trails = self.trails.get(stream_id)
+        if trails is None or trails.length != render.trail_length:  # a viewer may change it
+            trails = self.trails[stream_id] = Trails(render.trail_length)
+        draw_trails(bgr, trails.update(detections), render.box_thickness)
 
     def timestamp(self, meta: FrameMeta) -> float | None:
         """Seconds on the stream's clock: its pts, or (live sources without pts) the
