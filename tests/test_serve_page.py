@@ -1,7 +1,7 @@
 """The live view in a real browser: Debian's chromium, headless, driven by Playwright,
 against the real service on a loopback port. It sees the stream list, the live image
-changing, masks toggled off (the mask colours leave the picture), and a stream
-added and removed from the page.
+changing, masks toggled off (the mask colours leave the picture), a stream added and
+removed from the page, and trails turned on for a tracked stream.
 
 YOLACT_STREAM_SCREENSHOT=docs/serve_page.png saves the page as the README shows it."""
 
@@ -89,6 +89,22 @@ def test_the_live_view_in_a_browser():
                 page.locator(f".stream[data-id='{second[0]}'] .remove").click()
                 eventually(lambda: cards.count() == 1)
                 assert [s["id"] for s in server.client.get("/v1/streams").json()["streams"]] == [first]
+
+                # a tracked stream's card offers trails; an untracked one's does not
+                tracked = server.client.post("/v1/streams", json={"source": LIVE, "options": {"track": True}})
+                tracked_card = page.locator(f".stream[data-id='{tracked.json()['id']}']")
+                toggle = tracked_card.locator(".trails-toggle")
+                eventually(lambda: toggle.is_visible())
+                assert not card.locator(".trails-toggle").is_visible()
+                toggle.check()
+                eventually(
+                    lambda: (
+                        server.client.get(f"/v1/streams/{tracked.json()['id']}").json()["render"][
+                            "trail_length"
+                        ]
+                        > 0
+                    )
+                )
             finally:
                 browser.close()
     finally:

@@ -58,6 +58,7 @@ class StreamInfo:
     stages: dict = field(default_factory=dict)  # stage -> {"fps", "p99_ms"}
     queues: dict = field(default_factory=dict)  # ring -> depth
     render: dict = field(default_factory=dict)  # what its overlay draws (RENDER_CHANGES' keys)
+    tracked: bool = False  # its objects have ids (and may have trails)
     node: str | None = None  # serve --ray: the Ray node running it
     relocations: int = 0  # serve --ray: times it moved because its node was lost
     gap_s: float | None = None  # serve --ray: the last move's gap (loss noticed → running again)
@@ -89,6 +90,7 @@ class ManagedStream:
         self._report: RunReport | None = None
         self._stop_requested = False
         self._render_changes: dict = {}
+        self._tracked = False  # known once its pipeline is configured
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"stream-{stream_id}", daemon=True)
 
@@ -169,6 +171,8 @@ class ManagedStream:
         with self._lock:
             pipeline = self._pipeline
             report = pipeline.metrics.snapshot() if pipeline is not None else self._report
+            if pipeline is not None and pipeline.config is not None:
+                self._tracked = pipeline.config.tracking.enabled
             sources = [source.stats() for source in pipeline.sources] if pipeline is not None else []
         base = StreamInfo(
             self.id,
@@ -178,6 +182,7 @@ class ManagedStream:
             error=self.error,
             uptime_s=time.monotonic() - self.created,
             render=self._render(),
+            tracked=self._tracked,
         )
         if report is None:
             return base
