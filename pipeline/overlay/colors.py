@@ -31,12 +31,12 @@ def instance_colors(detections: Detections, lookup: ColorLookup) -> np.ndarray:
     host = detections.to_numpy()
     if lookup is ColorLookup.TRACK and host.track_ids is not None:
         # untracked instances (-1) take their class's colour, tracked ones their id's
-        keys = [
-            int(track) + TRACK_KEY_OFFSET if track >= 0 else int(class_id)
+        colours = [
+            track_color(track) if track >= 0 else class_color(int(class_id))
             for track, class_id in zip(host.track_ids, host.class_ids)
         ]
     elif lookup in (ColorLookup.CLASS, ColorLookup.TRACK):
-        keys = [int(class_id) for class_id in host.class_ids]
+        colours = [class_color(int(class_id)) for class_id in host.class_ids]
     else:
-        keys = list(range(len(detections)))
-    return np.array([class_color(key) for key in keys], np.uint8).reshape(-1, 3)
+        colours = [class_color(index) for index in range(len(detections))]
+    return np.array(colours, np.uint8).reshape(-1, 3)

@@ -90,7 +90,7 @@ class ManagedStream:
         self._report: RunReport | None = None
         self._stop_requested = False
         self._render_changes: dict = {}
-        self._tracked = False  # known once its pipeline is configured
+        self._tracked = False  # known once its pipeline is configured (kept after it ends)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"stream-{stream_id}", daemon=True)
 
@@ -109,6 +109,7 @@ class ManagedStream:
             ) as pipeline:
                 with self._lock:
                     self._pipeline = pipeline
+                    self._tracked = pipeline.config.tracking.enabled
                     if self._render_changes:
                         pipeline.change_render(**self._render_changes)
                     if self._stop_requested:
@@ -171,8 +172,6 @@ class ManagedStream:
         with self._lock:
             pipeline = self._pipeline
             report = pipeline.metrics.snapshot() if pipeline is not None else self._report
-            if pipeline is not None and pipeline.config is not None:
-                self._tracked = pipeline.config.tracking.enabled
             sources = [source.stats() for source in pipeline.sources] if pipeline is not None else []
         base = StreamInfo(
             self.id,

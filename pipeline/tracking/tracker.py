@@ -125,11 +125,12 @@ class Tracker:
         # found away from where its filter expected it (back through an edge, or out from
         # behind something after a turn): the filter starts again there, as a new track's
         # would — updated across the gap, it would take the jump for a velocity
-        restart = [
-            (t, d)
-            for t, d in matches[recovered_from:]
-            if jaccard(predicted.boxes_xyxy()[[t]], boxes[[d]])[0, 0] < options.min_iou_lost
-        ]
+        recovered = matches[recovered_from:]
+        restart = []
+        if recovered:
+            rows, columns = (np.array(side, np.int64) for side in zip(*recovered))
+            near = np.diag(jaccard(predicted.boxes_xyxy()[rows], boxes[columns]))
+            restart = [pair for pair, iou in zip(recovered, near) if iou < options.min_iou_lost]
         left_high = np.intersect1d(left, left_high)
         _, unmatched_high = match(tentative, left_high, similar(tentative, left_high, options.min_iou))
 
